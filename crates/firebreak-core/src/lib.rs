@@ -1,0 +1,25 @@
+//! firebreak's shared data model.
+//!
+//! Owns the vocabulary every other crate speaks: [`Ecosystem`], normalised package
+//! names, per-ecosystem [`Version`]s, purls, and the [`Inventory`] dependency graph.
+//! This crate performs no I/O and reads no clock: bytes and values in, data out.
+#![warn(missing_docs)]
+
+mod ecosystem;
+mod error;
+mod hash;
+mod inventory;
+mod name;
+mod purl;
+mod version;
+
+pub use ecosystem::Ecosystem;
+pub use error::{PurlError, VersionError};
+pub use hash::{Hash, HashAlgorithm};
+pub use inventory::{
+    DepKind, Edge, Inventory, InventoryBuilder, Location, LockfileRef, NodeRef, Package, PackageFlags,
+    PackageId, PackageSource, Root, RootId, SourceId,
+};
+pub use name::normalize_name;
+pub use purl::{Purl, purl_for};
+pub use version::{GoVersion, Version};

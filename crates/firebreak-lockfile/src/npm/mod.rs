@@ -1,0 +1,2 @@
+mod package_lock;
+pub(crate) use package_lock::PackageLock;
