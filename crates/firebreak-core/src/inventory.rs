@@ -300,42 +300,53 @@ impl Graph<'_> {
     /// The shortest chain from a root manifest to `target`, root first, target last;
     /// `None` when no root reaches it (an orphan entry in the lockfile).
     pub fn why(&self, target: PackageId) -> Option<Vec<NodeRef>> {
-        let mut parent: HashMap<PackageId, NodeRef> = HashMap::new();
+        Self::chain(&self.parents(), target)
+    }
+
+    /// One breadth-first pass from every root at once: for each package, the node
+    /// through which the shortest chain from a root reaches it. Answering "why" for
+    /// every package this way costs one traversal, not one per package.
+    pub fn parents(&self) -> Vec<Option<NodeRef>> {
+        let mut parent: Vec<Option<NodeRef>> = vec![None; self.from_packages.len()];
         let mut queue = VecDeque::new();
         for r in 0..self.from_roots.len() {
             let root = NodeRef::Root(RootId(r as u32));
             for e in self.dependencies(root) {
-                if !parent.contains_key(&e.to) {
-                    parent.insert(e.to, root);
+                if parent[e.to.index()].is_none() {
+                    parent[e.to.index()] = Some(root);
                     queue.push_back(e.to);
                 }
             }
         }
         while let Some(p) = queue.pop_front() {
-            if p == target {
-                let mut chain = vec![NodeRef::Package(p)];
-                let mut cursor = p;
-                loop {
-                    match parent.get(&cursor).copied() {
-                        Some(NodeRef::Package(up)) => {
-                            chain.push(NodeRef::Package(up));
-                            cursor = up;
-                        }
-                        Some(root @ NodeRef::Root(_)) => {
-                            chain.push(root);
-                            break;
-                        }
-                        None => break,
-                    }
-                }
-                chain.reverse();
-                return Some(chain);
-            }
             for e in self.dependencies(NodeRef::Package(p)) {
-                if !parent.contains_key(&e.to) {
-                    parent.insert(e.to, NodeRef::Package(p));
+                if parent[e.to.index()].is_none() {
+                    parent[e.to.index()] = Some(NodeRef::Package(p));
                     queue.push_back(e.to);
                 }
+            }
+        }
+        parent
+    }
+
+    /// The chain to `target` from a [`parents`](Self::parents) table, root first.
+    pub fn chain(parents: &[Option<NodeRef>], target: PackageId) -> Option<Vec<NodeRef>> {
+        let mut chain = vec![NodeRef::Package(target)];
+        let mut cursor = target;
+        // A chain is at most as long as the package count; the bound guards a cycle
+        // that a corrupted table could contain.
+        for _ in 0..=parents.len() {
+            match parents.get(cursor.index()).copied().flatten() {
+                Some(NodeRef::Package(up)) => {
+                    chain.push(NodeRef::Package(up));
+                    cursor = up;
+                }
+                Some(root @ NodeRef::Root(_)) => {
+                    chain.push(root);
+                    chain.reverse();
+                    return Some(chain);
+                }
+                None => return None,
             }
         }
         None

@@ -17,7 +17,7 @@ pub use ecosystem::Ecosystem;
 pub use error::{PurlError, VersionError};
 pub use hash::{Hash, HashAlgorithm};
 pub use inventory::{
-    DepKind, Edge, Inventory, InventoryBuilder, Location, LockfileRef, NodeRef, Package, PackageFlags,
+    DepKind, Edge, Graph, Inventory, InventoryBuilder, Location, LockfileRef, NodeRef, Package, PackageFlags,
     PackageId, PackageSource, Root, RootId, SourceId,
 };
 pub use name::normalize_name;

@@ -1,0 +1,99 @@
+use camino::Utf8PathBuf;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// firebreak: a software supply-chain defense.
+///
+/// Reads every lockfile in a repository (npm, yarn, pnpm, bun, Cargo, PyPI, Go) into one
+/// dependency graph and writes it out as a table, JSON, or a CycloneDX/SPDX SBOM.
+#[derive(Debug, Parser)]
+#[command(name = "firebreak", version, propagate_version = true, max_term_width = 100)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GlobalArgs {
+    /// When to colour output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true, env = "FIREBREAK_COLOR")]
+    pub(crate) color: ColorChoice,
+    /// Print only errors.
+    #[arg(short, long, global = true)]
+    pub(crate) quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Read lockfiles (or SBOMs) into one dependency graph and list it.
+    Inventory(InventoryArgs),
+    /// Write the dependency graph as a CycloneDX 1.6 or SPDX 2.3 JSON SBOM.
+    Sbom(SbomArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InputArgs {
+    /// Directories to walk (honouring .gitignore), lockfiles, CycloneDX/SPDX JSON files,
+    /// or `-` for stdin (with `--format-hint`).
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub(crate) paths: Vec<Utf8PathBuf>,
+    /// The format of stdin input: an extractor id (`npm/package-lock`), a lockfile name
+    /// (`yarn.lock`), `cyclonedx` or `spdx`.
+    #[arg(long, value_name = "HINT")]
+    pub(crate) format_hint: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InventoryArgs {
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = InventoryFormat::Table)]
+    pub(crate) format: InventoryFormat,
+    /// Write the output to this file instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub(crate) output: Option<Utf8PathBuf>,
+    /// Explain why packages with this name are present: the shortest chain from a root.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) why: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum InventoryFormat {
+    /// A readable table and a summary line.
+    Table,
+    /// The versioned JSON document (`schema_version` 1).
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SbomArgs {
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+    /// SBOM standard to write.
+    #[arg(long, short = 'f', value_enum, default_value_t = SbomFormat::Cyclonedx)]
+    pub(crate) format: SbomFormat,
+    /// Write the SBOM to this file instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub(crate) output: Option<Utf8PathBuf>,
+    /// Fix the timestamp and derive the serial number from the content, so the same
+    /// input gives byte-identical output. Uses `SOURCE_DATE_EPOCH` when set.
+    #[arg(long)]
+    pub(crate) reproducible: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SbomFormat {
+    /// CycloneDX 1.6 JSON.
+    Cyclonedx,
+    /// SPDX 2.3 JSON.
+    Spdx,
+}
