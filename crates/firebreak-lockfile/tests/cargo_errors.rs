@@ -227,3 +227,16 @@ fn unreadable_manifest_falls_back_to_the_lockfile() {
     let inv = run(lock.as_bytes(), &fs).expect("reads");
     assert_eq!(inv.roots.len(), 1);
 }
+
+#[test]
+fn every_prefix_of_a_real_lockfile_reads_or_fails_cleanly() {
+    let path = Utf8Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/lockfiles/cargo/formats/workspace-git-v1/Cargo.lock");
+    let bytes = fs_err::read(&path).expect("fixture");
+    for end in 0..bytes.len() {
+        // Never a panic; an error names the file.
+        if let Err(e) = run(&bytes[..end], &NoFileSystem) {
+            assert_eq!(e.path(), "proj/Cargo.lock");
+        }
+    }
+}

@@ -166,3 +166,14 @@ fn empty_and_module_only_files() {
     assert_eq!(inv.roots[0].name, "example.com/solo");
     assert_eq!(inv.lockfiles[0].format_version, None);
 }
+
+#[test]
+fn every_prefix_of_a_go_mod_reads_or_fails_cleanly() {
+    let path = Utf8Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/lockfiles/go/syntax/go.mod");
+    let bytes = fs_err::read(&path).expect("fixture");
+    for end in 0..bytes.len() {
+        if let Err(e) = run(&bytes[..end], &NoFileSystem) {
+            assert_eq!(e.path(), "svc/go.mod");
+        }
+    }
+}

@@ -210,7 +210,9 @@ impl Workspace {
 }
 
 fn package_name(table: &Table) -> Option<String> {
-    table.get("package")?.as_table()?.get("name")?.as_str().map(str::to_owned)
+    // `[project]` is the pre-1.0 spelling of `[package]`, still accepted by cargo.
+    let package = table.get("package").or_else(|| table.get("project"))?;
+    package.as_table()?.get("name")?.as_str().map(str::to_owned)
 }
 
 fn strings(table: Option<&Table>, key: &str) -> Vec<String> {
