@@ -83,6 +83,10 @@ impl Hash {
         if algorithm != HashAlgorithm::GoH1 && !value.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
+        if algorithm == HashAlgorithm::GoH1 {
+            // Base64 is case-sensitive: lowercasing would change the digest.
+            return Some(Hash { algorithm, value: value.to_owned() });
+        }
         Some(Hash::hex(algorithm, value))
     }
 }

@@ -121,7 +121,7 @@ impl GoVersion {
     /// The timestamp (`yyyymmddhhmmss`) and revision of a pseudo-version.
     pub fn pseudo_parts(&self) -> Option<(&str, &str)> {
         let pre = self.semver.pre.as_str();
-        let mut parts = pre.rsplitn(3, |c| c == '-' || c == '.');
+        let mut parts = pre.rsplitn(3, ['-', '.']);
         let revision = parts.next()?;
         let timestamp = parts.next()?;
         let ok = revision.len() == 12

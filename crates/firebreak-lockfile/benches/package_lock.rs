@@ -22,7 +22,11 @@ fn parse(c: &mut Criterion) {
         group.throughput(Throughput::Elements(size as u64));
         group.bench_function(format!("{size}-packages"), |b| {
             b.iter(|| {
-                let source = Source { path: Utf8Path::new("package-lock.json"), bytes: text.as_bytes(), files: &NoFileSystem };
+                let source = Source {
+                    path: Utf8Path::new("package-lock.json"),
+                    bytes: text.as_bytes(),
+                    files: &NoFileSystem,
+                };
                 extractor.extract(&source).map(|inv| inv.packages.len())
             })
         });

@@ -27,7 +27,11 @@ pub(crate) fn synthetic_package_lock(packages: usize) -> String {
     out.push_str("      }\n    }");
     for i in 0..packages {
         let n = name(i);
-        let path = if i % 20 == 19 { format!("node_modules/{}/node_modules/{n}", name(i - 1)) } else { format!("node_modules/{n}") };
+        let path = if i % 20 == 19 {
+            format!("node_modules/{}/node_modules/{n}", name(i - 1))
+        } else {
+            format!("node_modules/{n}")
+        };
         let short = n.rsplit('/').next().unwrap_or(&n);
         let mut integrity = String::new();
         for _ in 0..11 {
@@ -51,4 +55,3 @@ pub(crate) fn synthetic_package_lock(packages: usize) -> String {
     out.push_str("\n  }\n}\n");
     out
 }
-

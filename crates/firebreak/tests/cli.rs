@@ -84,7 +84,8 @@ fn one_bad_lockfile_fails_the_run_but_not_the_others() {
     let bad = dir.path().join("bad");
     fs_err::create_dir_all(&good).expect("mkdir");
     fs_err::create_dir_all(&bad).expect("mkdir");
-    fs_err::copy(repo().join("examples/demo/rust-service/Cargo.lock"), good.join("Cargo.lock")).expect("copy");
+    fs_err::copy(repo().join("examples/demo/rust-service/Cargo.lock"), good.join("Cargo.lock"))
+        .expect("copy");
     fs_err::write(bad.join("package-lock.json"), "{\"lockfileVersion\": 3, \"packages\": {").expect("write");
     let r = run(firebreak().arg("inventory").arg(dir.path()).args(["--format", "json"]));
     assert_eq!(r.code, 2, "a failed input exits 2");
@@ -135,7 +136,8 @@ fn foreign_lockfiles_are_reported_not_skipped_silently() {
 #[test]
 fn bun_binary_lockfile_says_how_to_get_a_text_one() {
     let dir = tempfile::tempdir().expect("tempdir");
-    fs_err::write(dir.path().join("bun.lockb"), b"#!/usr/bin/env bun\nbun-lockfile-format-v0\n\x00\x01").expect("write");
+    fs_err::write(dir.path().join("bun.lockb"), b"#!/usr/bin/env bun\nbun-lockfile-format-v0\n\x00\x01")
+        .expect("write");
     let r = run(firebreak().arg("inventory").arg(dir.path()));
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("--save-text-lockfile"), "{}", r.stderr);
@@ -153,7 +155,8 @@ fn gitignored_and_dependency_directories_are_skipped() {
     let r = run(firebreak().arg("inventory").arg(dir.path()).args(["--format", "json"]));
     assert_eq!(r.code, 0, "{}", r.stderr);
     let doc: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
-    let paths: Vec<&str> = doc["lockfiles"].as_array().expect("lockfiles").iter().filter_map(|l| l["path"].as_str()).collect();
+    let paths: Vec<&str> =
+        doc["lockfiles"].as_array().expect("lockfiles").iter().filter_map(|l| l["path"].as_str()).collect();
     assert_eq!(paths.len(), 1, "{paths:?}");
     assert!(paths[0].ends_with("app/Cargo.lock"), "{paths:?}");
 }

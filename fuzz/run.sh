@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs fuzz targets for a while, seeded with the committed fixtures.
+# Usage: fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]   (default 120 s, every target)
+# Needs cargo-fuzz (`cargo install cargo-fuzz`). On a stable toolchain RUSTC_BOOTSTRAP
+# lets it use the sanitizer flags it needs.
+set -euo pipefail
+cd "$(dirname "$0")"
+secs="${1:-120}"; shift || true
+export RUSTC_BOOTSTRAP=1
+seed_glob() {
+  case "$1" in
+    npm_package_lock) echo "package-lock.json npm-shrinkwrap.json" ;;
+    yarn_lock) echo "yarn.lock" ;;
+    pnpm_lock) echo "pnpm-lock.yaml" ;;
+    bun_lock) echo "bun.lock" ;;
+    cargo_lock) echo "Cargo.lock" ;;
+    go_mod) echo "go.mod" ;;
+    requirements) echo "requirements*.txt" ;;
+    poetry_lock) echo "poetry.lock" ;;
+    uv_lock) echo "uv.lock" ;;
+    pipfile_lock) echo "Pipfile.lock" ;;
+    pdm_lock) echo "pdm.lock" ;;
+    pylock) echo "pylock*.toml" ;;
+    sbom) echo "*.cdx.json *.spdx.json" ;;
+  esac
+}
+targets=("$@")
+[ "${#targets[@]}" -gt 0 ] || mapfile -t targets < <(cargo fuzz list)
+for t in "${targets[@]}"; do
+  mkdir -p "corpus/$t"
+  for pattern in $(seed_glob "$t"); do
+    find ../fixtures ../examples -name "$pattern" -size -256k 2>/dev/null | while read -r f; do
+      cp "$f" "corpus/$t/$(printf '%s' "$f" | sha1sum | cut -c1-16)"
+    done
+  done
+  echo "== $t ($(ls "corpus/$t" | wc -l) seeds, ${secs}s)"
+  cargo fuzz run -O "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=1024 -max_len=262144 2>&1 | grep -E "^(Done|==|SUMMARY|.*panicked)" || true
+done
