@@ -1,6 +1,6 @@
 //! Lockfile discovery and extraction.
 //!
-//! Owns finding lockfiles in a tree ([`discover`]) and turning each one into an
+//! Owns finding lockfiles in a tree ([`discover()`](discover())) and turning each one into an
 //! [`Inventory`] through the [`Extractor`] registered for its format ([`EXTRACTORS`]).
 //! Extractors are pure: bytes in, graph out. The only file access beyond the lockfile
 //! itself goes through [`FileSystem`] (for `-r` includes, `go.sum` beside `go.mod` and

@@ -61,7 +61,10 @@ fn table(loaded: &Loaded) -> String {
     }
     let mut out = String::new();
     if !inv.packages.is_empty() {
-        let _ = writeln!(out, "{table}");
+        // The borderless preset pads the last column; trailing blanks only make diffs noisy.
+        for line in table.to_string().lines() {
+            let _ = writeln!(out, "{}", line.trim_end());
+        }
     }
     let _ = writeln!(out, "{}", summary(loaded));
     out
