@@ -7,6 +7,7 @@
 
 mod ecosystem;
 mod error;
+mod finding;
 mod hash;
 mod inventory;
 mod name;
@@ -15,6 +16,7 @@ mod version;
 
 pub use ecosystem::Ecosystem;
 pub use error::{PurlError, VersionError};
+pub use finding::{AdvisoryRef, Category, Evidence, FileLocation, Finding, Severity, Signal};
 pub use hash::{Hash, HashAlgorithm};
 pub use inventory::{
     DepKind, Edge, Graph, Inventory, InventoryBuilder, Location, LockfileRef, NodeRef, Package, PackageFlags,
