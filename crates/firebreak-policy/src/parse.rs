@@ -1,0 +1,317 @@
+//! Spanned parse of `firebreak.toml`, then validation that collects every problem before
+//! failing, so one run shows all of them.
+
+use std::ops::Range;
+
+use firebreak_core::{Ecosystem, Severity};
+use miette::NamedSource;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use crate::model::{Action, Date, DevMode, HYGIENE_CHECKS, Ignore, PackageSpec, Policy};
+use crate::{PolicyError, Problem};
+
+struct Ctx<'a> {
+    path: &'a str,
+    text: &'a str,
+    problems: Vec<Problem>,
+}
+
+impl Ctx<'_> {
+    fn problem(&mut self, span: Range<usize>, message: String, help: Option<String>) {
+        self.problems.push(Problem::new(self.path, self.text, span, message, help));
+    }
+
+    fn unknown_key(&mut self, table: &str, key: &Spanned<std::borrow::Cow<'_, str>>, known: &[&str]) {
+        let name = key.get_ref().as_ref();
+        let help = closest(name, known)
+            .map(|k| format!("did you mean `{k}`?"))
+            .or_else(|| Some(format!("known keys in {table}: {}", quote_list(known))));
+        self.problem(key.span(), format!("unknown key `{name}` in {table}"), help);
+    }
+
+    fn expected(&mut self, key: &str, value: &Spanned<DeValue<'_>>, expected: &str) {
+        self.problem(
+            value.span(),
+            format!("`{key}`: expected {expected}, found {}", describe(value.get_ref())),
+            None,
+        );
+    }
+
+    fn string<'v>(&mut self, key: &str, value: &'v Spanned<DeValue<'_>>) -> Option<&'v str> {
+        let s = value.get_ref().as_str();
+        if s.is_none() {
+            self.expected(key, value, "a string");
+        }
+        s
+    }
+
+    fn bool(&mut self, key: &str, value: &Spanned<DeValue<'_>>) -> Option<bool> {
+        let b = value.get_ref().as_bool();
+        if b.is_none() {
+            self.expected(key, value, "`true` or `false`");
+        }
+        b
+    }
+
+    fn table<'v, 'i>(&mut self, key: &str, value: &'v Spanned<DeValue<'i>>) -> Option<&'v DeTable<'i>> {
+        let t = value.get_ref().as_table();
+        if t.is_none() {
+            self.expected(key, value, "a table");
+        }
+        t
+    }
+
+    fn choice<T: Copy>(
+        &mut self,
+        key: &str,
+        value: &Spanned<DeValue<'_>>,
+        choices: &[(&str, T)],
+    ) -> Option<T> {
+        let s = self.string(key, value)?;
+        if let Some(&(_, v)) = choices.iter().find(|(name, _)| name.eq_ignore_ascii_case(s)) {
+            return Some(v);
+        }
+        let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
+        let help = closest(s, &names).map(|k| format!("did you mean `{k}`?"));
+        self.problem(
+            value.span(),
+            format!("`{key}`: expected one of {}, found `{s}`", quote_list(&names)),
+            help,
+        );
+        None
+    }
+}
+
+const TOP_KEYS: &[&str] = &["fail_on", "dev", "ecosystems", "hygiene", "ignore"];
+const IGNORE_KEYS: &[&str] = &["id", "package", "ecosystem", "reason", "expires"];
+const SEVERITIES: &[(&str, Option<Severity>)] = &[
+    ("info", Some(Severity::Info)),
+    ("low", Some(Severity::Low)),
+    ("medium", Some(Severity::Medium)),
+    ("high", Some(Severity::High)),
+    ("critical", Some(Severity::Critical)),
+    ("never", None),
+];
+const DEV_MODES: &[(&str, DevMode)] =
+    &[("fail", DevMode::Fail), ("warn", DevMode::Warn), ("ignore", DevMode::Ignore)];
+const ACTIONS: &[(&str, Action)] = &[("fail", Action::Fail), ("warn", Action::Warn), ("off", Action::Ignore)];
+
+/// Parses and validates a policy file. `path` is used in messages only.
+pub fn parse(path: &str, text: &str) -> Result<Policy, PolicyError> {
+    let mut cx = Ctx { path, text, problems: Vec::new() };
+    let policy = match DeTable::parse(text) {
+        Ok(root) => validate(&mut cx, root.get_ref()),
+        Err(e) => {
+            let span = e.span().unwrap_or(0..0);
+            cx.problem(span, e.message().trim_end().to_owned(), None);
+            Policy::default()
+        }
+    };
+    if cx.problems.is_empty() {
+        return Ok(policy);
+    }
+    cx.problems.sort_by_key(|p| (p.line, p.column));
+    Err(PolicyError::Invalid {
+        path: path.to_owned(),
+        source_code: NamedSource::new(path, text.to_owned()),
+        problems: cx.problems,
+    })
+}
+
+fn validate(cx: &mut Ctx<'_>, root: &DeTable<'_>) -> Policy {
+    let mut policy = Policy::default();
+    for (key, value) in root.iter() {
+        match key.get_ref().as_ref() {
+            "fail_on" => {
+                if let Some(v) = cx.choice("fail_on", value, SEVERITIES) {
+                    policy.fail_on = v;
+                }
+            }
+            "dev" => {
+                if let Some(v) = cx.choice("dev", value, DEV_MODES) {
+                    policy.dev = v;
+                }
+            }
+            "ecosystems" => {
+                let Some(table) = cx.table("ecosystems", value) else { continue };
+                for (k, v) in table.iter() {
+                    match k.get_ref().parse::<Ecosystem>() {
+                        Ok(eco) => {
+                            if let Some(on) = cx.bool(&format!("ecosystems.{}", k.get_ref()), v) {
+                                policy.ecosystems.insert(eco, on);
+                            }
+                        }
+                        Err(_) => cx.unknown_key("[ecosystems]", k, &["npm", "pypi", "cargo", "go"]),
+                    }
+                }
+            }
+            "hygiene" => {
+                let Some(table) = cx.table("hygiene", value) else { continue };
+                let known: Vec<&str> =
+                    std::iter::once("allowed_hosts").chain(HYGIENE_CHECKS.iter().map(|c| c.0)).collect();
+                for (k, v) in table.iter() {
+                    let name = k.get_ref().as_ref();
+                    if name == "allowed_hosts" {
+                        policy.hygiene.allowed_hosts = hosts(cx, v);
+                    } else if let Some(&(_, id, _)) = HYGIENE_CHECKS.iter().find(|c| c.0 == name) {
+                        if let Some(action) = cx.choice(&format!("hygiene.{name}"), v, ACTIONS) {
+                            policy.hygiene.levels.insert(id, action);
+                        }
+                    } else {
+                        cx.unknown_key("[hygiene]", k, &known);
+                    }
+                }
+            }
+            "ignore" => match value.get_ref() {
+                DeValue::Array(items) => {
+                    for item in items.iter() {
+                        if let Some(ignore) = ignore(cx, item) {
+                            policy.ignores.push(ignore);
+                        }
+                    }
+                }
+                _ => cx.expected("ignore", value, "an array of tables (`[[ignore]]`)"),
+            },
+            _ => cx.unknown_key("the top level", key, TOP_KEYS),
+        }
+    }
+    policy
+}
+
+fn hosts(cx: &mut Ctx<'_>, value: &Spanned<DeValue<'_>>) -> Vec<String> {
+    let DeValue::Array(items) = value.get_ref() else {
+        cx.expected("hygiene.allowed_hosts", value, "an array of host names");
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in items.iter() {
+        let Some(host) = cx.string("hygiene.allowed_hosts[]", item) else { continue };
+        if host.is_empty() || host.contains(['/', ':', ' ']) {
+            cx.problem(
+                item.span(),
+                format!("`hygiene.allowed_hosts`: expected a bare host name, found `{host}`"),
+                Some("write `registry.example.com`, without scheme, port or path".to_owned()),
+            );
+        } else {
+            out.push(host.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+fn ignore(cx: &mut Ctx<'_>, item: &Spanned<DeValue<'_>>) -> Option<Ignore> {
+    let Some(table) = item.get_ref().as_table() else {
+        cx.expected("ignore[]", item, "a table");
+        return None;
+    };
+    let line = firebreak_core::Location::from_offset(cx.text.as_bytes(), item.span().start).line;
+    let before = cx.problems.len();
+    let mut entry =
+        Ignore { id: None, package: None, ecosystem: None, reason: String::new(), expires: None, line };
+    let mut has_reason = false;
+    for (k, v) in table.iter() {
+        match k.get_ref().as_ref() {
+            "id" => entry.id = cx.string("ignore.id", v).map(str::to_owned),
+            "package" => {
+                if let Some(s) = cx.string("ignore.package", v) {
+                    match PackageSpec::parse(s) {
+                        Ok(spec) => entry.package = Some(spec),
+                        Err(e) => cx.problem(v.span(), format!("`ignore.package`: {e}"), None),
+                    }
+                }
+            }
+            "ecosystem" => {
+                if let Some(s) = cx.string("ignore.ecosystem", v) {
+                    match s.parse::<Ecosystem>() {
+                        Ok(e) => entry.ecosystem = Some(e),
+                        Err(e) => cx.problem(v.span(), format!("`ignore.ecosystem`: {e}"), None),
+                    }
+                }
+            }
+            "reason" => {
+                if let Some(s) = cx.string("ignore.reason", v) {
+                    has_reason = !s.trim().is_empty();
+                    if !has_reason {
+                        cx.problem(v.span(), "`ignore.reason` is empty".to_owned(), Some(reason_help()));
+                    }
+                    entry.reason = s.trim().to_owned();
+                }
+            }
+            "expires" => entry.expires = date(cx, v),
+            _ => cx.unknown_key("[[ignore]]", k, IGNORE_KEYS),
+        }
+    }
+    if !has_reason && !table.contains_key("reason") {
+        cx.problem(item.span(), "`[[ignore]]` without a `reason`".to_owned(), Some(reason_help()));
+    }
+    if entry.id.is_none() && entry.package.is_none() {
+        cx.problem(
+            item.span(),
+            "`[[ignore]]` needs an `id` (advisory or signal id), a `package` (`name@range`), or both"
+                .to_owned(),
+            None,
+        );
+    }
+    (cx.problems.len() == before).then_some(entry)
+}
+
+fn reason_help() -> String {
+    "every ignore says why it is safe, e.g. `reason = \"not reachable: we never parse untrusted YAML\"`"
+        .to_owned()
+}
+
+fn date(cx: &mut Ctx<'_>, v: &Spanned<DeValue<'_>>) -> Option<Date> {
+    let parsed = match v.get_ref() {
+        DeValue::String(s) => Date::parse(s),
+        DeValue::Datetime(d) if d.time.is_none() && d.offset.is_none() => {
+            d.date.and_then(|d| Date::parse(&format!("{:04}-{:02}-{:02}", d.year, d.month, d.day)))
+        }
+        _ => None,
+    };
+    if parsed.is_none() {
+        cx.expected("ignore.expires", v, "a date `YYYY-MM-DD`");
+    }
+    parsed
+}
+
+fn describe(v: &DeValue<'_>) -> String {
+    match v {
+        DeValue::String(s) => format!("the string {s:?}"),
+        DeValue::Integer(i) => format!("the integer {}", i.as_str()),
+        DeValue::Float(f) => format!("the float {}", f.as_str()),
+        DeValue::Boolean(b) => format!("`{b}`"),
+        DeValue::Datetime(d) => format!("the datetime {d}"),
+        DeValue::Array(_) => "an array".to_owned(),
+        DeValue::Table(_) => "a table".to_owned(),
+    }
+}
+
+fn quote_list(items: &[&str]) -> String {
+    items.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// The known word nearest to `word`, when it is a plausible typo.
+fn closest<'k>(word: &str, known: &[&'k str]) -> Option<&'k str> {
+    let word = word.to_ascii_lowercase();
+    known
+        .iter()
+        .map(|k| (edit_distance(&word, k), *k))
+        .filter(|(d, k)| *d <= (k.len() / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}

@@ -1,0 +1,239 @@
+//! Parsing, validation messages and evaluation of `firebreak.toml`.
+
+use firebreak_core::{
+    AdvisoryRef, Category, DepKind, Ecosystem, Finding, Inventory, InventoryBuilder, NodeRef, PackageId,
+    Severity, Signal,
+};
+use firebreak_policy::{Action, DEFAULT_POLICY, Date, DevMode, Policy, Reason, parse};
+
+static VULN: Signal = Signal {
+    id: "known-vulnerability",
+    title: "known vulnerability",
+    severity: Severity::Medium,
+    category: Category::Vulnerability,
+    help: "",
+};
+static MAL: Signal = Signal {
+    id: "known-malicious",
+    title: "known malicious",
+    severity: Severity::Critical,
+    category: Category::Malicious,
+    help: "",
+};
+static HTTP: Signal = Signal {
+    id: "lockfile-insecure-url",
+    title: "insecure url",
+    severity: Severity::High,
+    category: Category::Hygiene,
+    help: "",
+};
+static SHA1: Signal = Signal {
+    id: "lockfile-weak-integrity",
+    title: "weak integrity",
+    severity: Severity::Low,
+    category: Category::Hygiene,
+    help: "",
+};
+
+fn problems(text: &str) -> String {
+    let err = parse("firebreak.toml", text).expect_err("invalid policy");
+    err.problems()
+        .iter()
+        .map(|p| format!("{p}{}", p.help.as_ref().map(|h| format!("\n  help: {h}")).unwrap_or_default()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn the_default_file_is_the_default_policy() {
+    assert_eq!(parse("firebreak.toml", DEFAULT_POLICY).expect("default parses"), Policy::default());
+    assert_eq!(parse("firebreak.toml", "").expect("empty parses"), Policy::default());
+}
+
+#[test]
+fn values_are_read() {
+    let p = parse(
+        "firebreak.toml",
+        r#"
+fail_on = "critical"
+dev = "warn"
+[ecosystems]
+go = false
+[hygiene]
+allowed_hosts = ["npm.internal.example"]
+weak_integrity = "off"
+[[ignore]]
+id = "GHSA-xxxx-yyyy-zzzz"
+reason = "not reachable"
+expires = 2027-01-31
+[[ignore]]
+package = "@scope/pkg@>=1.0, <2"
+ecosystem = "npm"
+reason = "vendored fork"
+"#,
+    )
+    .expect("valid");
+    assert_eq!(p.fail_on, Some(Severity::Critical));
+    assert_eq!(p.dev, DevMode::Warn);
+    assert!(!p.scans(Ecosystem::Go) && p.scans(Ecosystem::Npm));
+    assert_eq!(p.hygiene.allowed_hosts, ["npm.internal.example"]);
+    assert_eq!(p.hygiene.level("lockfile-weak-integrity"), Action::Ignore);
+    assert_eq!(p.hygiene.level("lockfile-insecure-url"), Action::Fail);
+    assert_eq!(p.ignores.len(), 2);
+    assert_eq!(p.ignores[0].expires, Date::parse("2027-01-31"));
+    assert_eq!(p.ignores[0].line, 9);
+    assert_eq!(p.ignores[1].package.as_ref().map(|s| s.name.as_str()), Some("@scope/pkg"));
+}
+
+#[test]
+fn every_problem_is_reported_with_place_and_suggestion() {
+    let text = r#"fail_onn = "high"
+dev = "sometimes"
+[hygiene]
+weak_integrty = "warn"
+allowed_hosts = ["https://registry.npmjs.org/"]
+[[ignore]]
+id = "GHSA-1"
+[[ignore]]
+reason = "x"
+expires = "next year"
+"#;
+    insta::assert_snapshot!(problems(text), @r#"
+    firebreak.toml:1:1: unknown key `fail_onn` in the top level
+      help: did you mean `fail_on`?
+    firebreak.toml:2:7: `dev`: expected one of `fail`, `warn`, `ignore`, found `sometimes`
+    firebreak.toml:4:1: unknown key `weak_integrty` in [hygiene]
+      help: did you mean `weak_integrity`?
+    firebreak.toml:5:18: `hygiene.allowed_hosts`: expected a bare host name, found `https://registry.npmjs.org/`
+      help: write `registry.example.com`, without scheme, port or path
+    firebreak.toml:6:1: `[[ignore]]` without a `reason`
+      help: every ignore says why it is safe, e.g. `reason = "not reachable: we never parse untrusted YAML"`
+    firebreak.toml:8:1: `[[ignore]]` needs an `id` (advisory or signal id), a `package` (`name@range`), or both
+    firebreak.toml:10:11: `ignore.expires`: expected a date `YYYY-MM-DD`, found the string "next year"
+    "#);
+}
+
+#[test]
+fn syntax_errors_are_located() {
+    let out = problems("fail_on = \"high\"\n[hygiene\n");
+    assert!(out.starts_with("firebreak.toml:2:"), "{out}");
+}
+
+#[test]
+fn the_error_message_names_the_file_and_place() {
+    let err = parse("ci/firebreak.toml", "fail_on = 3\n").expect_err("invalid");
+    let msg = err.to_string();
+    assert!(msg.contains("ci/firebreak.toml") && msg.contains("1:11"), "{msg}");
+    assert!(msg.contains("expected a string, found the integer 3"), "{msg}");
+}
+
+struct Fixture {
+    inventory: Inventory,
+    lodash: PackageId,
+    mocha: PackageId,
+    crate_: PackageId,
+}
+
+fn fixture() -> Fixture {
+    let mut b = InventoryBuilder::new("package-lock.json", "npm/package-lock");
+    let root = b.root(Ecosystem::Npm, "app", Some("1.0.0"), "");
+    let lodash = b.package(Ecosystem::Npm, "lodash", "4.17.20");
+    let mocha = b.package(Ecosystem::Npm, "mocha", "10.0.0");
+    b.get_mut(mocha).flags.dev = true;
+    let crate_ = b.package(Ecosystem::CratesIo, "time", "0.2.22");
+    b.edge(NodeRef::Root(root), lodash, DepKind::Normal, Some("^4.17.0"));
+    b.edge(NodeRef::Root(root), mocha, DepKind::Dev, Some("^10"));
+    Fixture { inventory: b.finish(), lodash, mocha, crate_ }
+}
+
+fn vuln(p: PackageId, severity: Severity, id: &str) -> Finding {
+    Finding::new(&VULN, "vulnerable").severity(severity).package(p).advisory(AdvisoryRef {
+        ids: vec![id.to_owned()],
+        aliases: vec![format!("CVE-{id}")],
+        ..AdvisoryRef::default()
+    })
+}
+
+const TODAY: Date = Date { year: 2026, month: 11, day: 29 };
+
+#[test]
+fn threshold_dev_and_malicious() {
+    let fx = fixture();
+    let policy = parse("firebreak.toml", "fail_on = \"high\"\ndev = \"warn\"\n").expect("valid");
+    let findings = [
+        vuln(fx.lodash, Severity::High, "A"),
+        vuln(fx.lodash, Severity::Medium, "B"),
+        vuln(fx.mocha, Severity::Critical, "C"),
+        Finding::new(&MAL, "malware").package(fx.mocha),
+    ];
+    let ev = policy.evaluate(&fx.inventory, &findings, TODAY);
+    let actions: Vec<Action> = ev.decisions.iter().map(|d| d.action).collect();
+    assert_eq!(actions, [Action::Fail, Action::Warn, Action::Warn, Action::Fail]);
+    assert_eq!(ev.decisions[2].reason, Reason::Dev(DevMode::Warn));
+    assert_eq!(ev.decisions[3].reason, Reason::Malicious);
+    assert!(ev.failed());
+
+    let never = parse("firebreak.toml", "fail_on = \"never\"\ndev = \"ignore\"\n").expect("valid");
+    let ev = never.evaluate(&fx.inventory, &findings, TODAY);
+    let actions: Vec<Action> = ev.decisions.iter().map(|d| d.action).collect();
+    assert_eq!(actions, [Action::Warn, Action::Warn, Action::Ignore, Action::Fail]);
+}
+
+#[test]
+fn ignores_match_ids_aliases_and_ranges_and_expire() {
+    let fx = fixture();
+    let policy = parse(
+        "firebreak.toml",
+        r#"
+[[ignore]]
+id = "cve-a"
+reason = "alias, case-insensitive"
+[[ignore]]
+package = "lodash@<4.17.21"
+reason = "range"
+expires = "2026-11-28"
+[[ignore]]
+package = "lodash@>=5"
+reason = "never matches"
+[[ignore]]
+id = "known-malicious"
+package = "mocha"
+reason = "reviewed the package: false report"
+"#,
+    )
+    .expect("valid");
+    let findings = [
+        vuln(fx.lodash, Severity::Critical, "A"),
+        vuln(fx.lodash, Severity::Critical, "B"),
+        Finding::new(&MAL, "malware").package(fx.mocha),
+    ];
+    let ev = policy.evaluate(&fx.inventory, &findings, TODAY);
+    assert_eq!(ev.decisions[0].reason, Reason::Ignored(0));
+    // The range ignore expired yesterday: the finding fails again and says so.
+    assert_eq!(ev.decisions[1].action, Action::Fail);
+    assert_eq!(ev.decisions[1].expired_ignore, Some(1));
+    assert_eq!(ev.decisions[2].reason, Reason::Ignored(3));
+    assert_eq!(ev.unused_ignores, [2]);
+    assert_eq!(ev.expired_ignores, [1]);
+    // On its last day the ignore still applies.
+    let ev = policy.evaluate(&fx.inventory, &findings, Date { year: 2026, month: 11, day: 28 });
+    assert_eq!(ev.decisions[1].reason, Reason::Ignored(1));
+}
+
+#[test]
+fn hygiene_levels_and_disabled_ecosystems() {
+    let fx = fixture();
+    let policy =
+        parse("firebreak.toml", "[ecosystems]\ncargo = false\n[hygiene]\nweak_integrity = \"off\"\n")
+            .expect("valid");
+    let findings = [
+        Finding::new(&HTTP, "http").package(fx.lodash),
+        Finding::new(&SHA1, "sha1").package(fx.lodash),
+        vuln(fx.crate_, Severity::Critical, "R"),
+        Finding::new(&MAL, "malware").package(fx.crate_),
+    ];
+    let ev = policy.evaluate(&fx.inventory, &findings, TODAY);
+    let actions: Vec<Action> = ev.decisions.iter().map(|d| d.action).collect();
+    assert_eq!(actions, [Action::Fail, Action::Ignore, Action::Ignore, Action::Ignore]);
+    assert_eq!(ev.decisions[2].reason, Reason::EcosystemDisabled);
+}
