@@ -1,0 +1,23 @@
+//! Analyzers: each turns what firebreak knows about packages into [`Finding`]s.
+//!
+//! Today this holds the lockfile-hygiene checks ([`hygiene`]), which read only the
+//! inventory. Registry signals and content analyzers join here with their own inputs.
+//! Pure: no I/O, no clock.
+#![warn(missing_docs)]
+
+pub mod hygiene;
+
+use firebreak_core::{Finding, Inventory, Signal};
+
+/// An analyzer that needs only the inventory.
+pub trait InventoryAnalyzer: Send + Sync {
+    /// The signals it can raise.
+    fn signals(&self) -> &'static [&'static Signal];
+    /// Appends its findings about `inventory` to `out`.
+    fn analyze(&self, inventory: &Inventory, out: &mut Vec<Finding>);
+}
+
+/// Every signal any analyzer here can raise, for reporters' rule lists.
+pub fn all_signals() -> Vec<&'static Signal> {
+    hygiene::SIGNALS.to_vec()
+}
