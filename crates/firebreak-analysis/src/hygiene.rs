@@ -112,7 +112,7 @@ impl InventoryAnalyzer for Hygiene {
                 Finding::new(signal, message).package(id).at(at.clone())
             };
             let extractor = lockfile.map_or("", |l| l.extractor.as_str());
-            self.check_source(p, extractor, &finding, out);
+            self.check_source(inventory, p, extractor, &finding, out);
             check_integrity(p, extractor, &finding, out);
         }
     }
@@ -121,6 +121,7 @@ impl InventoryAnalyzer for Hygiene {
 impl Hygiene {
     fn check_source(
         &self,
+        inventory: &Inventory,
         p: &Package,
         extractor: &str,
         finding: &dyn Fn(&'static Signal, String) -> Finding,
@@ -146,7 +147,7 @@ impl Hygiene {
             }
             PackageSource::Path { path } => {
                 // Workspace links are the project's own code, not a dependency source.
-                if !is_workspace_link(p, extractor) {
+                if !is_workspace_link(p, extractor) && !is_member(inventory, p, path) {
                     out.push(
                         finding(
                             &NON_REGISTRY_SOURCE,
@@ -187,6 +188,13 @@ impl Hygiene {
             );
         }
     }
+}
+
+/// A path dependency on one of the lockfile's own workspace members.
+fn is_member(inventory: &Inventory, p: &Package, path: &str) -> bool {
+    let clean = |s: &str| s.trim_start_matches("./").trim_end_matches('/').to_owned();
+    let path = clean(path);
+    inventory.roots.iter().any(|r| r.lockfile == p.lockfile && clean(&r.path) == path)
 }
 
 fn is_workspace_link(p: &Package, extractor: &str) -> bool {

@@ -37,6 +37,60 @@ pub(crate) enum Command {
     Inventory(InventoryArgs),
     /// Write the dependency graph as a CycloneDX 1.6 or SPDX 2.3 JSON SBOM.
     Sbom(SbomArgs),
+    /// Check every package against advisories and lockfile hygiene, decide by the
+    /// policy, and report. Exit 0: nothing blocked; 1: the policy blocked; 2: an error.
+    Scan(ScanArgs),
+    /// Write a commented default policy file (`firebreak.toml`).
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ScanArgs {
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ScanFormat::Human)]
+    pub(crate) format: ScanFormat,
+    /// Write the report to this file instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub(crate) output: Option<Utf8PathBuf>,
+    /// The policy file; by default `firebreak.toml` in the first scanned directory, else
+    /// the built-in defaults.
+    #[arg(long, value_name = "FILE", env = "FIREBREAK_CONFIG")]
+    pub(crate) config: Option<Utf8PathBuf>,
+    /// The advisory database (a SQLite file written by `firebreak db update`); by default
+    /// the one in the data directory, else the snapshot built into the binary.
+    #[arg(long, value_name = "FILE", env = "FIREBREAK_DB")]
+    pub(crate) db: Option<Utf8PathBuf>,
+    /// Also list findings the policy ignored (human format).
+    #[arg(long)]
+    pub(crate) show_ignored: bool,
+    /// Exit 0 even when the policy blocks (for pipelines that upload SARIF and gate
+    /// elsewhere); errors still exit 2.
+    #[arg(long)]
+    pub(crate) exit_zero: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ScanFormat {
+    /// rustc-style text and a summary line.
+    Human,
+    /// The versioned JSON report (`schema_version` 1).
+    Json,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// Markdown, for pull-request comments and job summaries.
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    /// Where to write it (a directory or a file path).
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub(crate) path: Utf8PathBuf,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub(crate) force: bool,
 }
 
 #[derive(Debug, Args)]

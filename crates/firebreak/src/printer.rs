@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use crate::cli::{ColorChoice, GlobalArgs};
 
 static QUIET: OnceLock<bool> = OnceLock::new();
+static STDOUT_COLOR: OnceLock<bool> = OnceLock::new();
 
 /// Configures colour (honouring `NO_COLOR` and `FORCE_COLOR`) and quietness once.
 pub(crate) fn init(global: &GlobalArgs) {
@@ -25,6 +26,15 @@ pub(crate) fn init(global: &GlobalArgs) {
             }
         }
     };
+    let _ = STDOUT_COLOR.set(match global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            color
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    });
     let _ = miette::set_hook(Box::new(move |_| {
         Box::new(
             miette::MietteHandlerOpts::new()
@@ -35,6 +45,11 @@ pub(crate) fn init(global: &GlobalArgs) {
                 .build(),
         )
     }));
+}
+
+/// Whether reports on stdout may use colour.
+pub(crate) fn stdout_color() -> bool {
+    STDOUT_COLOR.get().copied().unwrap_or(false)
 }
 
 fn quiet() -> bool {

@@ -1,5 +1,8 @@
+mod advisories;
+mod init;
 mod inventory;
 mod sbom;
+mod scan;
 
 use std::io::Write;
 
@@ -15,6 +18,8 @@ pub(crate) fn run(cli: Cli) -> miette::Result<ExitStatus> {
     match cli.command {
         Command::Inventory(args) => inventory::run(&args, !cli.global.quiet),
         Command::Sbom(args) => sbom::run(&args, !cli.global.quiet),
+        Command::Scan(args) => scan::run(&args, !cli.global.quiet),
+        Command::Init(args) => init::run(&args),
     }
 }
 
