@@ -14,16 +14,16 @@ use firebreak_core::{
 use crate::InventoryAnalyzer;
 
 /// A resolved URL over plain HTTP or the unauthenticated git protocol.
-pub static INSECURE_URL: Signal = Signal {
-    id: "lockfile-insecure-url",
+pub static INSECURE_SCHEME: Signal = Signal {
+    id: "lockfile-insecure-scheme",
     title: "package resolved over an insecure protocol",
     severity: Severity::High,
     category: Category::Hygiene,
     help: "anyone on the network path can replace the package; use the https:// URL of the registry",
 };
 /// A resolved URL on a host outside the allowed list.
-pub static UNEXPECTED_HOST: Signal = Signal {
-    id: "lockfile-unexpected-host",
+pub static UNTRUSTED_HOST: Signal = Signal {
+    id: "lockfile-untrusted-host",
     title: "package resolved from a host that is not allowed",
     severity: Severity::High,
     category: Category::Hygiene,
@@ -40,8 +40,8 @@ pub static NAME_MISMATCH: Signal = Signal {
            regenerate the lockfile",
 };
 /// No integrity hash where the format records one.
-pub static MISSING_INTEGRITY: Signal = Signal {
-    id: "lockfile-missing-integrity",
+pub static INTEGRITY_MISSING: Signal = Signal {
+    id: "lockfile-integrity-missing",
     title: "no integrity hash recorded",
     severity: Severity::Medium,
     category: Category::Hygiene,
@@ -49,8 +49,8 @@ pub static MISSING_INTEGRITY: Signal = Signal {
            lockfile so it records one",
 };
 /// Only SHA-1 or weaker hashes.
-pub static WEAK_INTEGRITY: Signal = Signal {
-    id: "lockfile-weak-integrity",
+pub static INTEGRITY_WEAK: Signal = Signal {
+    id: "lockfile-integrity-weak",
     title: "only a weak integrity hash (SHA-1 or MD5)",
     severity: Severity::Low,
     category: Category::Hygiene,
@@ -58,8 +58,8 @@ pub static WEAK_INTEGRITY: Signal = Signal {
            SHA-512",
 };
 /// Installed from git, a plain URL or a local path instead of a registry.
-pub static NON_REGISTRY_SOURCE: Signal = Signal {
-    id: "lockfile-non-registry-source",
+pub static NONREGISTRY_SOURCE: Signal = Signal {
+    id: "lockfile-nonregistry-source",
     title: "package installed from outside a registry",
     severity: Severity::Low,
     category: Category::Hygiene,
@@ -69,12 +69,12 @@ pub static NON_REGISTRY_SOURCE: Signal = Signal {
 
 /// The hygiene signals.
 pub static SIGNALS: &[&Signal] = &[
-    &INSECURE_URL,
-    &UNEXPECTED_HOST,
+    &INSECURE_SCHEME,
+    &UNTRUSTED_HOST,
     &NAME_MISMATCH,
-    &MISSING_INTEGRITY,
-    &WEAK_INTEGRITY,
-    &NON_REGISTRY_SOURCE,
+    &INTEGRITY_MISSING,
+    &INTEGRITY_WEAK,
+    &NONREGISTRY_SOURCE,
 ];
 
 /// The hygiene checks, configured with the hosts a resolved URL may use.
@@ -132,7 +132,7 @@ impl Hygiene {
             PackageSource::Registry { url } => url.as_deref(),
             PackageSource::Git { url, rev } => {
                 out.push(
-                    finding(&NON_REGISTRY_SOURCE, format!("{label} is installed from git `{url}`"))
+                    finding(&NONREGISTRY_SOURCE, format!("{label} is installed from git `{url}`"))
                         .evidence("source", url.as_str())
                         .evidence("revision", rev.as_deref().unwrap_or("(none: a moving branch)")),
                 );
@@ -140,7 +140,7 @@ impl Hygiene {
             }
             PackageSource::Url { url } => {
                 out.push(
-                    finding(&NON_REGISTRY_SOURCE, format!("{label} is installed from the URL `{url}`"))
+                    finding(&NONREGISTRY_SOURCE, format!("{label} is installed from the URL `{url}`"))
                         .evidence("source", url.as_str()),
                 );
                 Some(url.as_str())
@@ -150,7 +150,7 @@ impl Hygiene {
                 if !is_workspace_link(p, extractor) && !is_member(inventory, p, path) {
                     out.push(
                         finding(
-                            &NON_REGISTRY_SOURCE,
+                            &NONREGISTRY_SOURCE,
                             format!("{label} is installed from the local path `{path}`"),
                         )
                         .evidence("source", path.as_str()),
@@ -164,14 +164,14 @@ impl Hygiene {
         let Some(parts) = UrlParts::parse(url) else { return };
         if matches!(parts.scheme, "http" | "git") {
             out.push(
-                finding(&INSECURE_URL, format!("{label} is resolved over `{}://`", parts.scheme))
+                finding(&INSECURE_SCHEME, format!("{label} is resolved over `{}://`", parts.scheme))
                     .evidence("resolved", url),
             );
         }
         if !parts.host.is_empty() && !self.host_allowed(parts.host) {
             out.push(
                 finding(
-                    &UNEXPECTED_HOST,
+                    &UNTRUSTED_HOST,
                     format!("{label} is resolved from `{}`, which is not allowed", parts.host),
                 )
                 .evidence("resolved", url)
@@ -234,7 +234,7 @@ fn check_integrity(
     if p.hashes.is_empty() {
         // yarn berry stores only its own cache checksum, which firebreak does not record.
         if records_integrity(extractor) && !(extractor == "npm/yarn-lock" && p.ecosystem != Ecosystem::Npm) {
-            out.push(finding(&MISSING_INTEGRITY, format!("{label} has no integrity hash in the lockfile")));
+            out.push(finding(&INTEGRITY_MISSING, format!("{label} has no integrity hash in the lockfile")));
         }
         return;
     }
@@ -243,7 +243,7 @@ fn check_integrity(
         let algorithms: Vec<String> =
             p.hashes.iter().map(|h| h.algorithm.display_name().to_owned()).collect();
         out.push(
-            finding(&WEAK_INTEGRITY, format!("{label} is pinned only by {}", algorithms.join(", ")))
+            finding(&INTEGRITY_WEAK, format!("{label} is pinned only by {}", algorithms.join(", ")))
                 .evidence("hashes", p.hashes.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")),
         );
     }

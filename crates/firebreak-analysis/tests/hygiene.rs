@@ -81,13 +81,13 @@ fn every_check_on_a_crafted_package_lock() {
     let inv = b.finish();
     let findings = run(&inv);
     insta::assert_snapshot!(render(&inv, &findings), @r"
-    lockfile-insecure-url plain@1.0.0 package-lock.json:20:5 | plain@1.0.0 is resolved over `http://`
-    lockfile-unexpected-host elsewhere@1.0.0 package-lock.json:30:5 | elsewhere@1.0.0 is resolved from `evil.example`, which is not allowed
+    lockfile-insecure-scheme plain@1.0.0 package-lock.json:20:5 | plain@1.0.0 is resolved over `http://`
+    lockfile-untrusted-host elsewhere@1.0.0 package-lock.json:30:5 | elsewhere@1.0.0 is resolved from `evil.example`, which is not allowed
     lockfile-name-mismatch swapped@1.0.0 package-lock.json:40:5 | swapped@1.0.0 is resolved to a tarball of `evil-pkg`
-    lockfile-missing-integrity nohash@1.0.0 package-lock.json:50:5 | nohash@1.0.0 has no integrity hash in the lockfile
-    lockfile-weak-integrity oldhash@1.0.0 package-lock.json:60:5 | oldhash@1.0.0 is pinned only by SHA-1
-    lockfile-non-registry-source fromgit@1.0.0 package-lock.json:70:5 | fromgit@1.0.0 is installed from git `git+https://github.com/a/b.git`
-    lockfile-non-registry-source fromdisk@1.0.0 package-lock.json:80:5 | fromdisk@1.0.0 is installed from the local path `../vendor/fromdisk`
+    lockfile-integrity-missing nohash@1.0.0 package-lock.json:50:5 | nohash@1.0.0 has no integrity hash in the lockfile
+    lockfile-integrity-weak oldhash@1.0.0 package-lock.json:60:5 | oldhash@1.0.0 is pinned only by SHA-1
+    lockfile-nonregistry-source fromgit@1.0.0 package-lock.json:70:5 | fromgit@1.0.0 is installed from git `git+https://github.com/a/b.git`
+    lockfile-nonregistry-source fromdisk@1.0.0 package-lock.json:80:5 | fromdisk@1.0.0 is installed from the local path `../vendor/fromdisk`
     ");
 }
 
@@ -106,11 +106,11 @@ fn a_real_cargo_lock_with_a_git_source() {
         .join("../../fixtures/lockfiles/cargo/workspace-git/Cargo.lock");
     let inv = firebreak_lockfile::read_lockfile(&root).expect("fixture reads");
     let findings = run(&inv);
-    let git: Vec<_> = findings.iter().filter(|f| f.signal.id == "lockfile-non-registry-source").collect();
+    let git: Vec<_> = findings.iter().filter(|f| f.signal.id == "lockfile-nonregistry-source").collect();
     assert!(!git.is_empty(), "the git dependency is flagged: {}", render(&inv, &findings));
     assert!(git.iter().all(|f| f.location.as_ref().is_some_and(|l| l.line.is_some())));
     assert!(
-        findings.iter().all(|f| f.signal.id != "lockfile-missing-integrity"
+        findings.iter().all(|f| f.signal.id != "lockfile-integrity-missing"
             || f.package.is_some_and(|p| !matches!(inv.package(p).source, PackageSource::Git { .. }))),
         "git packages have no checksum by design and are not reported as missing one"
     );

@@ -251,12 +251,12 @@ pub struct Hygiene {
 
 /// Keys of `[hygiene]` that switch a check, and the signal id each one sets.
 pub const HYGIENE_CHECKS: &[(&str, &str, Action)] = &[
-    ("insecure_url", "lockfile-insecure-url", Action::Fail),
-    ("unexpected_host", "lockfile-unexpected-host", Action::Fail),
+    ("insecure_scheme", "lockfile-insecure-scheme", Action::Fail),
+    ("untrusted_host", "lockfile-untrusted-host", Action::Fail),
     ("name_mismatch", "lockfile-name-mismatch", Action::Fail),
-    ("missing_integrity", "lockfile-missing-integrity", Action::Warn),
-    ("weak_integrity", "lockfile-weak-integrity", Action::Warn),
-    ("non_registry_source", "lockfile-non-registry-source", Action::Warn),
+    ("integrity_missing", "lockfile-integrity-missing", Action::Warn),
+    ("integrity_weak", "lockfile-integrity-weak", Action::Warn),
+    ("nonregistry_source", "lockfile-nonregistry-source", Action::Warn),
 ];
 
 /// The public registries' download hosts, allowed unless the policy lists its own.

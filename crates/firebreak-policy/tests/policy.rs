@@ -21,14 +21,14 @@ static MAL: Signal = Signal {
     help: "",
 };
 static HTTP: Signal = Signal {
-    id: "lockfile-insecure-url",
+    id: "lockfile-insecure-scheme",
     title: "insecure url",
     severity: Severity::High,
     category: Category::Hygiene,
     help: "",
 };
 static SHA1: Signal = Signal {
-    id: "lockfile-weak-integrity",
+    id: "lockfile-integrity-weak",
     title: "weak integrity",
     severity: Severity::Low,
     category: Category::Hygiene,
@@ -61,7 +61,7 @@ dev = "warn"
 go = false
 [hygiene]
 allowed_hosts = ["npm.internal.example"]
-weak_integrity = "off"
+integrity_weak = "off"
 [[ignore]]
 id = "GHSA-xxxx-yyyy-zzzz"
 reason = "not reachable"
@@ -77,8 +77,8 @@ reason = "vendored fork"
     assert_eq!(p.dev, DevMode::Warn);
     assert!(!p.scans(Ecosystem::Go) && p.scans(Ecosystem::Npm));
     assert_eq!(p.hygiene.allowed_hosts, ["npm.internal.example"]);
-    assert_eq!(p.hygiene.level("lockfile-weak-integrity"), Action::Ignore);
-    assert_eq!(p.hygiene.level("lockfile-insecure-url"), Action::Fail);
+    assert_eq!(p.hygiene.level("lockfile-integrity-weak"), Action::Ignore);
+    assert_eq!(p.hygiene.level("lockfile-insecure-scheme"), Action::Fail);
     assert_eq!(p.ignores.len(), 2);
     assert_eq!(p.ignores[0].expires, Date::parse("2027-01-31"));
     assert_eq!(p.ignores[0].line, 9);
@@ -90,7 +90,7 @@ fn every_problem_is_reported_with_place_and_suggestion() {
     let text = r#"fail_onn = "high"
 dev = "sometimes"
 [hygiene]
-weak_integrty = "warn"
+integrity_wek = "warn"
 allowed_hosts = ["https://registry.npmjs.org/"]
 [[ignore]]
 id = "GHSA-1"
@@ -102,8 +102,8 @@ expires = "next year"
     firebreak.toml:1:1: unknown key `fail_onn` in the top level
       help: did you mean `fail_on`?
     firebreak.toml:2:7: `dev`: expected one of `fail`, `warn`, `ignore`, found `sometimes`
-    firebreak.toml:4:1: unknown key `weak_integrty` in [hygiene]
-      help: did you mean `weak_integrity`?
+    firebreak.toml:4:1: unknown key `integrity_wek` in [hygiene]
+      help: did you mean `integrity_weak`?
     firebreak.toml:5:18: `hygiene.allowed_hosts`: expected a bare host name, found `https://registry.npmjs.org/`
       help: write `registry.example.com`, without scheme, port or path
     firebreak.toml:6:1: `[[ignore]]` without a `reason`
@@ -224,7 +224,7 @@ reason = "reviewed the package: false report"
 fn hygiene_levels_and_disabled_ecosystems() {
     let fx = fixture();
     let policy =
-        parse("firebreak.toml", "[ecosystems]\ncargo = false\n[hygiene]\nweak_integrity = \"off\"\n")
+        parse("firebreak.toml", "[ecosystems]\ncargo = false\n[hygiene]\nintegrity_weak = \"off\"\n")
             .expect("valid");
     let findings = [
         Finding::new(&HTTP, "http").package(fx.lodash),

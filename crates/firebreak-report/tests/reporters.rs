@@ -23,7 +23,7 @@ static VULN: Signal = Signal {
     help: "upgrade to a fixed version",
 };
 static HTTP: Signal = Signal {
-    id: "lockfile-insecure-url",
+    id: "lockfile-insecure-scheme",
     title: "package resolved over an insecure protocol",
     severity: Severity::High,
     category: Category::Hygiene,
@@ -96,7 +96,7 @@ fn fixture() -> Fixture {
         "firebreak.toml",
         r#"dev = "warn"
 [[ignore]]
-id = "lockfile-insecure-url"
+id = "lockfile-insecure-scheme"
 package = "lodash"
 reason = "internal mirror, TLS terminated upstream"
 [[ignore]]

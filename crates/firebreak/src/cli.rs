@@ -42,6 +42,14 @@ pub(crate) enum Command {
     Scan(ScanArgs),
     /// Write a commented default policy file (`firebreak.toml`).
     Init(InitArgs),
+    /// Print the documentation of a signal (a finding's id), or list them all.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExplainArgs {
+    /// The signal id (`known-malicious`, `lockfile-untrusted-host` …).
+    pub(crate) id: Option<String>,
 }
 
 #[derive(Debug, Args)]

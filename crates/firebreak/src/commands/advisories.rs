@@ -6,6 +6,9 @@ use firebreak_core::{Finding, Inventory};
 use firebreak_policy::Date;
 use firebreak_report::DatabaseInfo;
 
+/// The signals advisory matching raises.
+pub(super) const SIGNAL_IDS: [&str; 2] = ["known-malicious", "known-vulnerability"];
+
 pub(super) fn findings(
     _db: Option<&Utf8Path>,
     _inventory: &Inventory,

@@ -1,4 +1,5 @@
 mod advisories;
+mod explain;
 mod init;
 mod inventory;
 mod sbom;
@@ -20,6 +21,7 @@ pub(crate) fn run(cli: Cli) -> miette::Result<ExitStatus> {
         Command::Sbom(args) => sbom::run(&args, !cli.global.quiet),
         Command::Scan(args) => scan::run(&args, !cli.global.quiet),
         Command::Init(args) => init::run(&args),
+        Command::Explain(args) => explain::run(&args),
     }
 }
 
@@ -47,6 +49,30 @@ fn write_output(output: Option<&Utf8Path>, bytes: &[u8]) -> miette::Result<()> {
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
                 other => other.into_diagnostic().wrap_err("cannot write to stdout"),
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    /// Every signal an analyzer can raise has a page, ids are unique and kebab-case, and
+    /// no page is left over from a removed signal.
+    #[test]
+    fn every_signal_is_documented() {
+        let pages: BTreeSet<&str> = super::explain::PAGES.iter().map(|(id, _)| *id).collect();
+        assert_eq!(pages.len(), super::explain::PAGES.len(), "duplicate page");
+        let mut signals: BTreeSet<&str> = firebreak_analysis::all_signals().iter().map(|s| s.id).collect();
+        signals.extend(super::advisories::SIGNAL_IDS);
+        assert_eq!(pages, signals);
+        for id in &signals {
+            assert!(id.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{id} is not kebab-case");
+            let page =
+                super::explain::PAGES.iter().find(|(p, _)| p == id).map(|(_, t)| *t).unwrap_or_default();
+            assert!(page.starts_with(&format!("# {id}\n")), "{id}: page starts with its id");
+            let index = include_str!("../../../../docs/signals/README.md");
+            assert!(index.contains(&format!("[{id}]({id}.md)")), "{id} missing from docs/signals/README.md");
         }
     }
 }
