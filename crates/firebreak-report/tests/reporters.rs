@@ -73,9 +73,9 @@ fn fixture() -> Fixture {
             .package(plain)
             .at(at(812))
             .advisory(AdvisoryRef {
-                ids: vec!["MAL-2026-2307".into()],
+                ids: vec!["MAL-2026-2306".into()],
                 summary: Some("Malicious code in plain-crypto-js (npm)".into()),
-                links: vec!["https://osv.dev/vulnerability/MAL-2026-2307".into()],
+                links: vec!["https://osv.dev/vulnerability/MAL-2026-2306".into()],
                 ..AdvisoryRef::default()
             }),
         Finding::new(&VULN, "nanoid@3.3.1 is affected by GHSA-qrpm-p2h7-hrv2")
