@@ -3,6 +3,8 @@
 //! v2: https://nvd.nist.gov/vuln-metrics/cvss/v2-calculator), cross-checked with Red Hat's
 //! `cvss` Python package (3.6), a port of FIRST's reference calculator code.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use firebreak_advisory::{CvssVersion, Rating, Record, score_vector};

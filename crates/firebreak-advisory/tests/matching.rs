@@ -1,6 +1,8 @@
 //! Matching real records against the versions they name (and their fixed versions), one
 //! ecosystem at a time, plus alias de-duplication.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use firebreak_advisory::{Kind, Match, RangeType, Rating, Reason, Record, affects, match_records};

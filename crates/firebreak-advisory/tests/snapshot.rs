@@ -2,6 +2,8 @@
 //! directory, and the classification agrees with the table in `data/README.md`, which was
 //! written from the upstream sources independently of this code.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::collections::BTreeMap;
