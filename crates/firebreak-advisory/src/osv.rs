@@ -154,7 +154,8 @@ pub struct Range {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
 pub enum RangeType {
-    /// SemVer 2.0 order (OSV says: compare as SemVer even in ecosystems that are not).
+    /// SemVer 2.0 order. Evaluated with the ecosystem's own order, which is SemVer for npm,
+    /// crates.io and Go; the few PyPI records with SEMVER ranges are read as PEP 440.
     #[serde(rename = "SEMVER")]
     Semver,
     /// The ecosystem's own order.
