@@ -11,6 +11,22 @@
 //!   directories and osv.dev `all.zip` archives (with size and ratio limits) and answers
 //!   [`Database::query`] and [`Database::match_inventory`].
 //!
+//! ```
+//! use firebreak_advisory::{Database, Kind};
+//! use firebreak_core::Ecosystem;
+//!
+//! # fn main() -> Result<(), firebreak_advisory::StoreError> {
+//! // The embedded snapshot; `Database::open(path)` + `import_zip`/`import_dir` for real data.
+//! let db = Database::from_default_snapshot()?;
+//! let matches = db.query(Ecosystem::Npm, "chalk", "5.6.1")?;
+//! assert_eq!(matches[0].id, "MAL-2025-46969");
+//! assert_eq!(matches[0].kind, Kind::Malicious);
+//! let fixed = db.query(Ecosystem::PyPI, "Django", "4.2.2")?;
+//! assert_eq!(fixed[0].fixed.as_deref(), Some("4.2.3"));
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Pure and synchronous: no network and no clock (callers pass times in). The only I/O is
 //! the SQLite file and reading the directory given to [`Database::import_dir`].
 #![warn(missing_docs)]

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::io::{Cursor, Read};
 use std::path::Path;
 
-use firebreak_core::{Ecosystem, Inventory, PackageId, normalize_name};
+use firebreak_core::{Ecosystem, Inventory, PackageId, PackageSource, normalize_name};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::{ImportError, StoreError, ZipError};
@@ -418,10 +418,17 @@ impl Database {
 
     /// Matches every package of an inventory, reading each distinct (ecosystem, name) once.
     /// Only packages with at least one match are returned, in inventory order.
+    ///
+    /// Packages from a local path (workspace members, `file:` dependencies) are skipped: they
+    /// were never downloaded from the registry that advisories are about, and a local package
+    /// that happens to share a registry name and version must not be reported as malware.
     pub fn match_inventory(&self, inventory: &Inventory) -> Result<Vec<PackageMatch>, StoreError> {
         let mut cache: HashMap<(Ecosystem, String), Vec<Record>> = HashMap::new();
         let mut out = Vec::new();
         for (i, package) in inventory.packages.iter().enumerate() {
+            if matches!(package.source, PackageSource::Path { .. }) {
+                continue;
+            }
             let key = (package.ecosystem, normalize_name(package.ecosystem, &package.name));
             if !cache.contains_key(&key) {
                 let records = self.records_for(package.ecosystem, &package.name)?;

@@ -11,7 +11,7 @@ use std::path::Path;
 use firebreak_advisory::{
     Database, Kind, SourceInfo, StoreError, Timestamp, ZipError, ZipLimits, default_snapshot_files,
 };
-use firebreak_core::{Ecosystem, InventoryBuilder};
+use firebreak_core::{Ecosystem, InventoryBuilder, PackageSource};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
@@ -319,6 +319,9 @@ fn inventory_matching() {
     let lodash = b.package(Ecosystem::Npm, "lodash", "4.17.11");
     let lodash_again = b.distinct_package(Ecosystem::Npm, "lodash", "4.17.11");
     b.package(Ecosystem::Npm, "left-pad", "1.3.0");
+    // A local package that shares a malicious release's name and version is not reported.
+    let local = b.distinct_package(Ecosystem::Npm, "debug", "4.4.2");
+    b.get_mut(local).source = PackageSource::Path { path: "packages/debug".into() };
     let django = b.package(Ecosystem::PyPI, "django", "4.2.2");
     let hyper = b.package(Ecosystem::CratesIo, "hyper", "0.14.25");
     let net = b.package(Ecosystem::Go, "golang.org/x/net", "v0.12.0");
@@ -339,6 +342,7 @@ fn inventory_matching() {
             (net.0, vec!["GHSA-2wrh-6pvc-2jm9"]),
         ]
     );
+    assert_eq!(db.query(Ecosystem::Npm, "debug", "4.4.2").unwrap()[0].id, "MAL-2025-46974");
     let lodash_match = &found[1];
     assert_eq!((lodash_match.name.as_str(), lodash_match.version.as_str()), ("lodash", "4.17.11"));
     assert_eq!(lodash_match.matches[0].fixed.as_deref(), Some("4.17.12"));
