@@ -1,0 +1,457 @@
+//! Deciding whether a record affects one package version, and merging the records that
+//! describe the same issue.
+//!
+//! Range events are evaluated as the OSV specification's evaluation algorithm says
+//! (<https://ossf.github.io/osv-schema/#evaluation>): sort the events by version, walk them,
+//! `introduced` (with `"0"` as the beginning of time) turns "affected" on, `fixed` (at or
+//! below the version) and `last_affected` (strictly below the version) turn it off, and a
+//! `limit` at or below the version puts the version outside the range.
+
+use std::cmp::Ordering;
+use std::collections::BTreeSet;
+
+use firebreak_core::{Ecosystem, Version, normalize_name};
+
+use crate::osv::{Affected, Event, Kind, RangeType, Record};
+use crate::severity::Severity;
+use crate::timestamp::Timestamp;
+
+/// Parses a version the way OSV records write them for `ecosystem`.
+///
+/// OSV writes Go versions without the leading `v` (`0.13.0`) and lockfiles write them with
+/// it; both are accepted. Records also carry shortened versions (`1.0`, `0.1`) in npm and
+/// crates.io ranges; those are padded with `.0` parts, which is what their authors meant.
+pub fn parse_version(ecosystem: Ecosystem, input: &str) -> Option<Version> {
+    let text = input.trim();
+    if text.is_empty() {
+        return None;
+    }
+    if ecosystem == Ecosystem::Go {
+        let with_v = if text.starts_with('v') { text.to_owned() } else { format!("v{text}") };
+        return Version::parse(ecosystem, &with_v).ok().or_else(|| {
+            let padded = pad_release(with_v.strip_prefix('v')?)?;
+            Version::parse(ecosystem, &format!("v{padded}")).ok()
+        });
+    }
+    Version::parse(ecosystem, text).ok().or_else(|| match ecosystem {
+        Ecosystem::Npm | Ecosystem::CratesIo => Version::parse(ecosystem, &pad_release(text)?).ok(),
+        _ => None,
+    })
+}
+
+/// `1` -> `1.0.0`, `1.2` -> `1.2.0`, `1.2-beta` -> `1.2.0-beta`; `None` if it is not that shape.
+fn pad_release(text: &str) -> Option<String> {
+    let split = text.find(['-', '+']).unwrap_or(text.len());
+    let (release, rest) = text.split_at(split);
+    let parts: Vec<&str> = release.split('.').collect();
+    if parts.is_empty()
+        || parts.len() >= 3
+        || parts.iter().any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    let mut out = release.to_owned();
+    for _ in parts.len()..3 {
+        out.push_str(".0");
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+fn cmp(a: &Version, b: &Version) -> Ordering {
+    a.partial_cmp(b).unwrap_or(Ordering::Equal)
+}
+
+/// The ecosystem an OSV ecosystem string names, ignoring a release suffix (`Debian:12`).
+pub fn osv_ecosystem(osv: &str) -> Option<Ecosystem> {
+    match osv.split(':').next().unwrap_or_default() {
+        "npm" => Some(Ecosystem::Npm),
+        "PyPI" => Some(Ecosystem::PyPI),
+        "crates.io" => Some(Ecosystem::CratesIo),
+        "Go" => Some(Ecosystem::Go),
+        _ => None,
+    }
+}
+
+/// Why a version is affected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// The version is listed in `affected[].versions`.
+    Listed,
+    /// The version falls in a `SEMVER` or `ECOSYSTEM` range.
+    Range(RangeType),
+}
+
+/// A record's verdict on one package version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    /// How the version was found affected.
+    pub reason: Reason,
+    /// The lowest `fixed` version above the matched version on a range that matched, if any.
+    pub fixed: Option<String>,
+}
+
+/// A range event with its version parsed.
+enum Parsed {
+    Introduced(Option<Version>),
+    Fixed(Version),
+    LastAffected(Version),
+    Limit(Version),
+}
+
+impl Parsed {
+    /// `None` sorts first: that is `introduced: "0"`.
+    fn version(&self) -> Option<&Version> {
+        match self {
+            Parsed::Introduced(v) => v.as_ref(),
+            Parsed::Fixed(v) | Parsed::LastAffected(v) | Parsed::Limit(v) => Some(v),
+        }
+    }
+}
+
+fn parse_events(ecosystem: Ecosystem, events: &[Event]) -> Option<Vec<Parsed>> {
+    let mut parsed = Vec::with_capacity(events.len());
+    for event in events {
+        parsed.push(match event {
+            Event::Introduced(v) if v.trim() == "0" => Parsed::Introduced(None),
+            Event::Introduced(v) => Parsed::Introduced(Some(parse_version(ecosystem, v)?)),
+            Event::Fixed(v) => Parsed::Fixed(parse_version(ecosystem, v)?),
+            Event::LastAffected(v) => Parsed::LastAffected(parse_version(ecosystem, v)?),
+            Event::Limit(v) if v.trim() == "*" => continue,
+            Event::Limit(v) => Parsed::Limit(parse_version(ecosystem, v)?),
+        });
+    }
+    // Stable: events at one version keep the record's order.
+    parsed.sort_by(|a, b| match (a.version(), b.version()) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Less,
+        (Some(_), None) => Ordering::Greater,
+        (Some(x), Some(y)) => cmp(x, y),
+    });
+    Some(parsed)
+}
+
+/// Evaluates one range. `None`: the range cannot be evaluated (a version in it does not
+/// parse in the ecosystem's grammar), which is treated as "does not match".
+fn in_range(events: &[Parsed], version: &Version) -> bool {
+    if events.iter().any(|e| matches!(e, Parsed::Limit(l) if cmp(version, l) != Ordering::Less)) {
+        return false;
+    }
+    let mut affected = false;
+    for event in events {
+        match event {
+            Parsed::Introduced(None) => affected = true,
+            Parsed::Introduced(Some(i)) if cmp(version, i) != Ordering::Less => affected = true,
+            Parsed::Fixed(f) if cmp(version, f) != Ordering::Less => affected = false,
+            Parsed::LastAffected(l) if cmp(version, l) == Ordering::Greater => affected = false,
+            _ => {}
+        }
+    }
+    affected
+}
+
+fn versions_equal(ecosystem: Ecosystem, listed: &str, version: &str, parsed: Option<&Version>) -> bool {
+    if listed.trim() == version.trim() {
+        return true;
+    }
+    match (parsed, parse_version(ecosystem, listed)) {
+        (Some(v), Some(l)) => cmp(v, &l) == Ordering::Equal,
+        _ => false,
+    }
+}
+
+/// Whether `affected` names this package (ecosystem and normalised name).
+pub fn names_package(affected: &Affected, ecosystem: Ecosystem, normalized_name: &str) -> bool {
+    affected.package.as_ref().is_some_and(|p| {
+        osv_ecosystem(&p.ecosystem) == Some(ecosystem)
+            && normalize_name(ecosystem, &p.name) == normalized_name
+    })
+}
+
+/// Whether `record` affects `name@version` in `ecosystem`. Withdrawn records never match.
+pub fn affects(record: &Record, ecosystem: Ecosystem, name: &str, version: &str) -> Option<Hit> {
+    if record.is_withdrawn() {
+        return None;
+    }
+    let normalized = normalize_name(ecosystem, name);
+    let parsed = parse_version(ecosystem, version);
+    let mut hit: Option<Hit> = None;
+    for affected in record.affected.iter().filter(|a| names_package(a, ecosystem, &normalized)) {
+        let mut reason = None;
+        let mut fixes: Vec<Version> = Vec::new();
+        if let Some(v) = &parsed {
+            for range in &affected.ranges {
+                if !matches!(range.kind, RangeType::Semver | RangeType::Ecosystem) {
+                    continue;
+                }
+                let Some(events) = parse_events(ecosystem, &range.events) else { continue };
+                if in_range(&events, v) {
+                    reason.get_or_insert(Reason::Range(range.kind));
+                    let fix = events.iter().find_map(|e| match e {
+                        Parsed::Fixed(f) if cmp(f, v) == Ordering::Greater => Some(f.clone()),
+                        _ => None,
+                    });
+                    fixes.extend(fix);
+                }
+            }
+        }
+        if affected.versions.iter().any(|l| versions_equal(ecosystem, l, version, parsed.as_ref())) {
+            reason = Some(Reason::Listed);
+            // A listed version's fix is the next `fixed` of this entry's ranges, if they have one.
+            if let Some(v) = &parsed {
+                for range in affected.ranges.iter().filter(|r| r.kind != RangeType::Git) {
+                    let Some(events) = parse_events(ecosystem, &range.events) else { continue };
+                    fixes.extend(events.iter().find_map(|e| match e {
+                        Parsed::Fixed(f) if cmp(f, v) == Ordering::Greater => Some(f.clone()),
+                        _ => None,
+                    }));
+                }
+            }
+        }
+        let Some(reason) = reason else { continue };
+        let fixed = fixes.into_iter().min_by(cmp).map(|f| display_fix(ecosystem, &f));
+        hit = Some(match hit {
+            None => Hit { reason, fixed },
+            // Two entries for one package (GHSA-73qr-pfmq-6rp8 lists coa per release line): keep
+            // the first reason and the lowest fix that applies.
+            Some(prev) => Hit { reason: prev.reason, fixed: lowest_fix(ecosystem, prev.fixed, fixed) },
+        });
+    }
+    hit
+}
+
+fn display_fix(ecosystem: Ecosystem, v: &Version) -> String {
+    let text = v.to_string();
+    // OSV writes Go fixes without `v`; the lockfile side writes `v`, so answer in that form.
+    if ecosystem == Ecosystem::Go { text } else { text.trim_start_matches('v').to_owned() }
+}
+
+fn lowest_fix(ecosystem: Ecosystem, a: Option<String>, b: Option<String>) -> Option<String> {
+    match (a, b) {
+        (Some(a), Some(b)) => {
+            let (pa, pb) = (parse_version(ecosystem, &a), parse_version(ecosystem, &b));
+            match (pa, pb) {
+                (Some(x), Some(y)) if cmp(&y, &x) == Ordering::Less => Some(b),
+                _ => Some(a),
+            }
+        }
+        (a, b) => a.or(b),
+    }
+}
+
+/// One issue affecting a package version: every record about it merged into one.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Match {
+    /// The id to show: a `MAL-` id for malware, else a `GHSA-` id, else the first id.
+    pub id: String,
+    /// Ids of every merged record, `id` first.
+    pub record_ids: Vec<String>,
+    /// Aliases of the merged records that are not record ids (CVE ids, …), sorted.
+    pub aliases: Vec<String>,
+    /// `Malicious` when any merged record reports malware.
+    pub kind: Kind,
+    /// Summary of the record named by `id`.
+    pub summary: Option<String>,
+    /// The worst severity of the merged records.
+    pub severity: Option<Severity>,
+    /// The lowest version above the matched one that every merged record calls fixed;
+    /// `None` when any of them knows no fix (malware usually has none).
+    pub fixed: Option<String>,
+    /// Newest `modified` of the merged records.
+    pub modified: Timestamp,
+    /// Earliest `published` of the merged records.
+    pub published: Option<Timestamp>,
+    /// How the version was found affected (by the record named by `id`).
+    pub reason: Reason,
+}
+
+impl Match {
+    /// Every id this issue is known by: record ids then aliases.
+    pub fn all_ids(&self) -> impl Iterator<Item = &str> {
+        self.record_ids.iter().chain(self.aliases.iter()).map(String::as_str)
+    }
+}
+
+fn id_rank(id: &str) -> u8 {
+    if id.starts_with("MAL-") {
+        0
+    } else if id.starts_with("GHSA-") {
+        1
+    } else {
+        2
+    }
+}
+
+/// Matches `records` against one package version and merges records that share an id or an
+/// alias (a `MAL-` record aliasing a GHSA that aliases a CVE becomes one [`Match`]).
+///
+/// Sorted: malware first, then by severity (worst first), then by id.
+pub fn match_records<'a>(
+    records: impl IntoIterator<Item = &'a Record>,
+    ecosystem: Ecosystem,
+    name: &str,
+    version: &str,
+) -> Vec<Match> {
+    let hits: Vec<(&Record, Hit)> =
+        records.into_iter().filter_map(|r| affects(r, ecosystem, name, version).map(|h| (r, h))).collect();
+    // Union-find over hits: two hits join when their id sets intersect.
+    let mut parent: Vec<usize> = (0..hits.len()).collect();
+    fn find(parent: &mut [usize], mut i: usize) -> usize {
+        while parent.get(i).is_some_and(|&p| p != i) {
+            let p = parent.get(i).copied().unwrap_or(i);
+            let grand = parent.get(p).copied().unwrap_or(p);
+            if let Some(slot) = parent.get_mut(i) {
+                *slot = grand;
+            }
+            i = p;
+        }
+        i
+    }
+    let mut owner: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, (record, _)) in hits.iter().enumerate() {
+        for id in record.ids() {
+            match owner.get(id) {
+                Some(&j) => {
+                    let (a, b) = (find(&mut parent, i), find(&mut parent, j));
+                    if a != b
+                        && let Some(slot) = parent.get_mut(a)
+                    {
+                        *slot = b;
+                    }
+                }
+                None => {
+                    owner.insert(id, i);
+                }
+            }
+        }
+    }
+    let mut groups: std::collections::BTreeMap<usize, Vec<usize>> = std::collections::BTreeMap::new();
+    for i in 0..hits.len() {
+        let root = find(&mut parent, i);
+        groups.entry(root).or_default().push(i);
+    }
+    let mut out: Vec<Match> =
+        groups.into_values().filter_map(|members| merge(&hits, &members, ecosystem)).collect();
+    out.sort_by(|a, b| {
+        a.kind
+            .cmp(&b.kind)
+            .then_with(|| {
+                let (sa, sb) =
+                    (a.severity.as_ref().map(Severity::badness), b.severity.as_ref().map(Severity::badness));
+                sb.cmp(&sa)
+            })
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    out
+}
+
+fn merge(hits: &[(&Record, Hit)], members: &[usize], ecosystem: Ecosystem) -> Option<Match> {
+    let group: Vec<&(&Record, Hit)> = members.iter().filter_map(|&i| hits.get(i)).collect();
+    let kind = if group.iter().any(|(r, _)| r.kind() == Kind::Malicious) {
+        Kind::Malicious
+    } else {
+        Kind::Vulnerability
+    };
+    let primary = group
+        .iter()
+        .filter(|(r, _)| kind == Kind::Vulnerability || r.kind() == Kind::Malicious)
+        .min_by(|(a, _), (b, _)| (id_rank(&a.id), &a.id).cmp(&(id_rank(&b.id), &b.id)))?;
+    let mut record_ids: Vec<String> = vec![primary.0.id.clone()];
+    let mut others: Vec<String> =
+        group.iter().map(|(r, _)| r.id.clone()).filter(|id| *id != primary.0.id).collect();
+    others.sort_by(|a, b| (id_rank(a), a).cmp(&(id_rank(b), b)));
+    others.dedup();
+    record_ids.extend(others);
+    let aliases: BTreeSet<String> = group
+        .iter()
+        .flat_map(|(r, _)| r.aliases.iter().cloned())
+        .filter(|a| !record_ids.contains(a))
+        .collect();
+    let severity = group
+        .iter()
+        .filter_map(|(r, _)| r.severity())
+        .max_by(|a, b| a.badness().cmp(&b.badness()).then_with(|| a.rank_key().cmp(&b.rank_key())));
+    // Every merged record must agree the version is fixed; then the highest of their fixes
+    // is the first version all of them accept.
+    let fixed = if group.iter().all(|(_, h)| h.fixed.is_some()) {
+        group.iter().filter_map(|(_, h)| h.fixed.clone()).max_by(|a, b| {
+            match (parse_version(ecosystem, a), parse_version(ecosystem, b)) {
+                (Some(x), Some(y)) => cmp(&x, &y),
+                _ => a.cmp(b),
+            }
+        })
+    } else {
+        None
+    };
+    let modified = group.iter().map(|(r, _)| r.modified).max().unwrap_or(primary.0.modified);
+    let published = group.iter().filter_map(|(r, _)| r.published).min();
+    Some(Match {
+        id: primary.0.id.clone(),
+        record_ids,
+        aliases: aliases.into_iter().collect(),
+        kind,
+        summary: primary.0.summary.clone(),
+        severity,
+        fixed,
+        modified,
+        published,
+        reason: primary.1.reason.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn padding() {
+        assert_eq!(pad_release("1.0").as_deref(), Some("1.0.0"));
+        assert_eq!(pad_release("0").as_deref(), Some("0.0.0"));
+        assert_eq!(pad_release("1.2-beta").as_deref(), Some("1.2.0-beta"));
+        assert_eq!(pad_release("1.2.3"), None);
+        assert_eq!(pad_release("x.1"), None);
+        assert!(parse_version(Ecosystem::CratesIo, "0.1").is_some());
+        assert!(parse_version(Ecosystem::Go, "0.13.0").is_some());
+        assert!(parse_version(Ecosystem::Go, "v0.13.0").is_some());
+        assert_eq!(parse_version(Ecosystem::Go, "0.13.0"), parse_version(Ecosystem::Go, "v0.13.0"));
+    }
+
+    fn events(list: &[(&str, &str)]) -> Vec<Event> {
+        list.iter()
+            .map(|(k, v)| match *k {
+                "introduced" => Event::Introduced((*v).into()),
+                "fixed" => Event::Fixed((*v).into()),
+                "last_affected" => Event::LastAffected((*v).into()),
+                _ => Event::Limit((*v).into()),
+            })
+            .collect()
+    }
+
+    fn check(list: &[(&str, &str)], version: &str) -> bool {
+        let parsed = parse_events(Ecosystem::Npm, &events(list)).unwrap();
+        in_range(&parsed, &parse_version(Ecosystem::Npm, version).unwrap())
+    }
+
+    #[test]
+    fn evaluation_algorithm() {
+        let r = [
+            ("introduced", "1.0.0"),
+            ("fixed", "1.2.0"),
+            ("introduced", "2.0.0"),
+            ("last_affected", "2.1.0"),
+        ];
+        assert!(!check(&r, "0.9.0"));
+        assert!(check(&r, "1.0.0"));
+        assert!(check(&r, "1.1.9"));
+        assert!(!check(&r, "1.2.0"));
+        assert!(check(&r, "2.1.0"));
+        assert!(!check(&r, "2.1.1"));
+        // Events out of order in the record are sorted first.
+        assert!(check(&[("fixed", "2.0.0"), ("introduced", "0")], "1.9.9"));
+        assert!(!check(&[("fixed", "2.0.0"), ("introduced", "0")], "2.0.0"));
+        let limited = [("introduced", "0"), ("limit", "3.0.0")];
+        assert!(check(&limited, "2.9.9"));
+        assert!(!check(&limited, "3.0.0"));
+    }
+}

@@ -1,0 +1,651 @@
+//! The advisory store: one SQLite file (or memory) holding raw OSV records, an index from
+//! (ecosystem, normalised package name) to record ids, and where the records came from.
+
+use std::collections::HashMap;
+use std::io::{Cursor, Read};
+use std::path::Path;
+
+use firebreak_core::{Ecosystem, Inventory, PackageId, PackageSource, normalize_name};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::error::{ImportError, StoreError, ZipError};
+use crate::matching::{Match, match_records, osv_ecosystem};
+use crate::osv::{Kind, Record};
+use crate::timestamp::Timestamp;
+
+/// The schema this build writes (`PRAGMA user_version`).
+const SCHEMA_VERSION: i64 = 1;
+
+/// Largest single OSV file read from a directory; the biggest real records are a few MiB.
+const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS sources (
+    name          TEXT PRIMARY KEY,
+    location      TEXT NOT NULL,
+    fetched_at    TEXT,
+    etag          TEXT,
+    last_modified TEXT,
+    record_count  INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS advisories (
+    id                TEXT PRIMARY KEY,
+    modified          TEXT NOT NULL,
+    modified_seconds  INTEGER NOT NULL,
+    modified_nanos    INTEGER NOT NULL,
+    withdrawn         INTEGER NOT NULL,
+    kind              TEXT NOT NULL,
+    source            TEXT NOT NULL,
+    raw               BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS affected_packages (
+    ecosystem   TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    advisory_id TEXT NOT NULL REFERENCES advisories(id) ON DELETE CASCADE,
+    PRIMARY KEY (ecosystem, name, advisory_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS affected_packages_by_advisory ON affected_packages(advisory_id);
+";
+
+/// Where a batch of records came from. The caller fills in what it knows (download time,
+/// HTTP validators); this crate reads no clock and makes no request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceInfo {
+    /// A stable name (`osv-npm`, `default-snapshot`, a directory path).
+    pub name: String,
+    /// URL or path it was read from.
+    pub location: String,
+    /// When it was fetched.
+    pub fetched_at: Option<Timestamp>,
+    /// HTTP `ETag` of the download.
+    pub etag: Option<String>,
+    /// HTTP `Last-Modified` of the download.
+    pub last_modified: Option<String>,
+    /// Records currently stored from this source (filled in by the store).
+    pub record_count: u64,
+}
+
+impl SourceInfo {
+    /// A source with only a name and a location.
+    pub fn new(name: impl Into<String>, location: impl Into<String>) -> SourceInfo {
+        SourceInfo { name: name.into(), location: location.into(), ..SourceInfo::default() }
+    }
+}
+
+/// Bounds on a zip archive, checked on the bytes actually inflated (headers can lie).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ZipLimits {
+    /// Most entries.
+    pub max_entries: usize,
+    /// Most bytes one entry may inflate to.
+    pub max_entry_size: u64,
+    /// Most bytes all entries together may inflate to.
+    pub max_total_size: u64,
+    /// Highest inflated/compressed ratio of an entry, checked once it passes `ratio_floor`.
+    pub max_ratio: u64,
+    /// Entries smaller than this are not ratio-checked (tiny files compress oddly).
+    pub ratio_floor: u64,
+}
+
+impl Default for ZipLimits {
+    /// Sized for osv.dev's per-ecosystem `all.zip` (npm: a few hundred thousand records,
+    /// a few GiB inflated): 2M entries, 32 MiB per entry, 8 GiB in all, ratio 100 above 1 MiB.
+    /// OSV JSON compresses about 5-15x; a ratio of 100 is a bomb.
+    fn default() -> Self {
+        ZipLimits {
+            max_entries: 2_000_000,
+            max_entry_size: 32 * 1024 * 1024,
+            max_total_size: 8 * 1024 * 1024 * 1024,
+            max_ratio: 100,
+            ratio_floor: 1024 * 1024,
+        }
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ImportReport {
+    /// JSON files (or zip entries) read.
+    pub files: u64,
+    /// Records stored for the first time.
+    pub inserted: u64,
+    /// Records that replaced an older `modified`.
+    pub updated: u64,
+    /// Records skipped because the store already had the same or a newer `modified`.
+    pub unchanged: u64,
+    /// Records among the stored ones that are withdrawn (kept, never matched).
+    pub withdrawn: u64,
+    /// Files that could not be imported; the import went on without them.
+    pub errors: Vec<ImportError>,
+}
+
+/// Advisory counts for one ecosystem and kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KindCount {
+    /// The OSV ecosystem (base name, `Debian` for `Debian:12`).
+    pub ecosystem: String,
+    /// Malicious or vulnerability.
+    pub kind: Kind,
+    /// Records (not withdrawn) that name at least one package of that ecosystem.
+    pub count: u64,
+}
+
+/// What is in the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Status {
+    /// Every source, by name.
+    pub sources: Vec<SourceInfo>,
+    /// Stored records, withdrawn included.
+    pub advisories: u64,
+    /// Withdrawn records among them.
+    pub withdrawn: u64,
+    /// Counts per ecosystem and kind, ordered by ecosystem then kind.
+    pub counts: Vec<KindCount>,
+    /// The newest `modified` of any stored record: how current the data is.
+    pub newest_modified: Option<Timestamp>,
+    /// The latest `fetched_at` of any source.
+    pub last_fetched: Option<Timestamp>,
+}
+
+/// The matches of one inventory package.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct PackageMatch {
+    /// The package in the inventory.
+    pub package: PackageId,
+    /// Its ecosystem.
+    pub ecosystem: Ecosystem,
+    /// Its name as the inventory wrote it.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+    /// What affects it, deduplicated, malware first.
+    pub matches: Vec<Match>,
+}
+
+/// The advisory database.
+#[derive(Debug)]
+pub struct Database {
+    conn: Connection,
+}
+
+impl Database {
+    /// Opens (creating if needed) a database file.
+    pub fn open(path: &Path) -> Result<Database, StoreError> {
+        Database::init(Connection::open(path)?)
+    }
+
+    /// A database that lives in memory only.
+    pub fn open_in_memory() -> Result<Database, StoreError> {
+        Database::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> Result<Database, StoreError> {
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::SchemaVersion { found: version, supported: SCHEMA_VERSION });
+        }
+        conn.execute_batch("PRAGMA foreign_keys = ON;")?;
+        conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};"))?;
+        Ok(Database { conn })
+    }
+
+    /// Imports every `*.json` file under `path`, recursively (the layouts of
+    /// ossf/malicious-packages `osv/malicious/<ecosystem>/<name>/MAL-*.json` and of
+    /// github/advisory-database `advisories/github-reviewed/YYYY/MM/GHSA-*/GHSA-*.json` both
+    /// work). Symbolic links are not followed. The source is named after the path.
+    pub fn import_dir(&mut self, path: &Path) -> Result<ImportReport, StoreError> {
+        let display = path.display().to_string();
+        self.import_dir_from(&SourceInfo::new(display.clone(), display), path)
+    }
+
+    /// [`Database::import_dir`] recording `source` as the origin.
+    pub fn import_dir_from(&mut self, source: &SourceInfo, path: &Path) -> Result<ImportReport, StoreError> {
+        let mut files = Vec::new();
+        let mut errors = Vec::new();
+        collect_json_files(path, &mut files, &mut errors)?;
+        files.sort();
+        let root = path.to_path_buf();
+        let mut report = ImportReport { errors, ..ImportReport::default() };
+        let inputs = files.into_iter().map(|file| {
+            let name = file.strip_prefix(&root).unwrap_or(&file).display().to_string();
+            let bytes = read_bounded(&file).map_err(|message| ImportError {
+                file: name.clone(),
+                json_path: None,
+                message,
+            });
+            (name, bytes)
+        });
+        self.import_inputs(source, inputs, &mut report)?;
+        Ok(report)
+    }
+
+    /// Imports an osv.dev per-ecosystem `all.zip`, with the default [`ZipLimits`].
+    pub fn import_zip(&mut self, bytes: &[u8]) -> Result<ImportReport, StoreError> {
+        self.import_zip_from(&SourceInfo::new("osv-zip", "all.zip"), bytes, &ZipLimits::default())
+    }
+
+    /// Imports a zip of OSV JSON files. An archive that breaks a limit is refused whole
+    /// ([`StoreError::Zip`]) and nothing from it is stored. Entry names are only shown in
+    /// messages, never used as paths; entries that are not `*.json` files are skipped.
+    pub fn import_zip_from(
+        &mut self,
+        source: &SourceInfo,
+        bytes: &[u8],
+        limits: &ZipLimits,
+    ) -> Result<ImportReport, StoreError> {
+        let mut archive =
+            zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| ZipError::Unreadable(e.to_string()))?;
+        if archive.len() > limits.max_entries {
+            return Err(ZipError::TooManyEntries { found: archive.len(), limit: limits.max_entries }.into());
+        }
+        let mut report = ImportReport::default();
+        // Entries are inflated and stored one at a time, so memory stays at one entry.
+        self.with_importer(source, &mut report, |importer, report| {
+            let mut total: u64 = 0;
+            for i in 0..archive.len() {
+                if let Some((name, data)) = read_zip_entry(&mut archive, i, limits, &mut total)? {
+                    importer.add(name, Ok(data), report)?;
+                }
+            }
+            Ok(())
+        })?;
+        Ok(report)
+    }
+
+    /// Imports records given as (name, bytes) pairs, e.g. the embedded snapshot.
+    pub fn import_files<'a>(
+        &mut self,
+        source: &SourceInfo,
+        files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    ) -> Result<ImportReport, StoreError> {
+        let mut report = ImportReport::default();
+        let inputs = files.into_iter().map(|(n, b)| (n.to_owned(), Ok(b.to_vec())));
+        self.import_inputs(source, inputs, &mut report)?;
+        Ok(report)
+    }
+
+    fn import_inputs(
+        &mut self,
+        source: &SourceInfo,
+        inputs: impl Iterator<Item = (String, Result<Vec<u8>, ImportError>)>,
+        report: &mut ImportReport,
+    ) -> Result<(), StoreError> {
+        self.with_importer(source, report, |importer, report| {
+            for (name, bytes) in inputs {
+                importer.add(name, bytes, report)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Runs `feed` in one transaction; an error from it rolls everything back.
+    fn with_importer(
+        &mut self,
+        source: &SourceInfo,
+        report: &mut ImportReport,
+        feed: impl FnOnce(&mut Importer<'_>, &mut ImportReport) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut importer = Importer {
+                existing: tx.prepare("SELECT modified_seconds, modified_nanos FROM advisories WHERE id = ?1")?,
+                upsert: tx.prepare(
+                    "INSERT INTO advisories (id, modified, modified_seconds, modified_nanos, withdrawn, kind, source, raw)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                     ON CONFLICT(id) DO UPDATE SET modified = excluded.modified,
+                       modified_seconds = excluded.modified_seconds, modified_nanos = excluded.modified_nanos,
+                       withdrawn = excluded.withdrawn, kind = excluded.kind, source = excluded.source,
+                       raw = excluded.raw",
+                )?,
+                unindex: tx.prepare("DELETE FROM affected_packages WHERE advisory_id = ?1")?,
+                index: tx.prepare(
+                    "INSERT OR IGNORE INTO affected_packages (ecosystem, name, advisory_id) VALUES (?1, ?2, ?3)",
+                )?,
+                source: &source.name,
+            };
+            feed(&mut importer, report)?;
+        }
+        upsert_source(&tx, source)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records or replaces what is known about a source (download time, validators).
+    /// The record count is recomputed from the store.
+    pub fn record_source(&mut self, source: &SourceInfo) -> Result<(), StoreError> {
+        upsert_source(&self.conn, source)
+    }
+
+    /// What the store holds.
+    pub fn status(&self) -> Result<Status, StoreError> {
+        let mut sources = Vec::new();
+        let mut stmt = self.conn.prepare(
+            "SELECT name, location, fetched_at, etag, last_modified, record_count FROM sources ORDER BY name",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            let fetched: Option<String> = row.get(2)?;
+            Ok(SourceInfo {
+                name: row.get(0)?,
+                location: row.get(1)?,
+                fetched_at: fetched.and_then(|f| Timestamp::parse(&f).ok()),
+                etag: row.get(3)?,
+                last_modified: row.get(4)?,
+                record_count: u64::try_from(row.get::<_, i64>(5)?).unwrap_or(0),
+            })
+        })?;
+        for row in rows {
+            sources.push(row?);
+        }
+        let (advisories, withdrawn): (i64, i64) = self.conn.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(withdrawn), 0) FROM advisories",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
+        let mut counts = Vec::new();
+        let mut stmt = self.conn.prepare(
+            "SELECT p.ecosystem, a.kind, COUNT(DISTINCT a.id) FROM affected_packages p
+             JOIN advisories a ON a.id = p.advisory_id WHERE a.withdrawn = 0
+             GROUP BY p.ecosystem, a.kind ORDER BY p.ecosystem, a.kind",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?))
+        })?;
+        for row in rows {
+            let (ecosystem, kind, count) = row?;
+            if let Some(kind) = Kind::parse(&kind) {
+                counts.push(KindCount { ecosystem, kind, count: u64::try_from(count).unwrap_or(0) });
+            }
+        }
+        let newest: Option<(i64, i64)> = self
+            .conn
+            .query_row(
+                "SELECT modified_seconds, modified_nanos FROM advisories
+                 ORDER BY modified_seconds DESC, modified_nanos DESC LIMIT 1",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        let newest_modified = newest.and_then(|(s, n)| Timestamp::from_unix(s, u32::try_from(n).ok()?));
+        let last_fetched = sources.iter().filter_map(|s| s.fetched_at).max();
+        Ok(Status {
+            sources,
+            advisories: u64::try_from(advisories).unwrap_or(0),
+            withdrawn: u64::try_from(withdrawn).unwrap_or(0),
+            counts,
+            newest_modified,
+            last_fetched,
+        })
+    }
+
+    /// The stored record with this id, withdrawn or not.
+    pub fn get(&self, id: &str) -> Result<Option<Record>, StoreError> {
+        let raw: Option<Vec<u8>> = self
+            .conn
+            .query_row("SELECT raw FROM advisories WHERE id = ?1", params![id], |row| row.get(0))
+            .optional()?;
+        match raw {
+            Some(raw) => Ok(Some(Record::from_slice(id, &raw)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The records (not withdrawn) that name this package, whatever the version.
+    pub fn records_for(&self, ecosystem: Ecosystem, name: &str) -> Result<Vec<Record>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT a.id, a.raw FROM affected_packages p JOIN advisories a ON a.id = p.advisory_id
+             WHERE p.ecosystem = ?1 AND p.name = ?2 AND a.withdrawn = 0 ORDER BY a.id",
+        )?;
+        let rows = stmt.query_map(params![ecosystem.as_str(), normalize_name(ecosystem, name)], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, Vec<u8>>(1)?))
+        })?;
+        let mut records = Vec::new();
+        for row in rows {
+            let (id, raw) = row?;
+            records.push(Record::from_slice(&id, &raw)?);
+        }
+        Ok(records)
+    }
+
+    /// What affects `name@version` in `ecosystem`, merged by alias, malware first.
+    pub fn query(&self, ecosystem: Ecosystem, name: &str, version: &str) -> Result<Vec<Match>, StoreError> {
+        let records = self.records_for(ecosystem, name)?;
+        Ok(match_records(&records, ecosystem, name, version))
+    }
+
+    /// Matches every package of an inventory, reading each distinct (ecosystem, name) once.
+    /// Only packages with at least one match are returned, in inventory order.
+    ///
+    /// Packages from a local path (workspace members, `file:` dependencies) are skipped: they
+    /// were never downloaded from the registry that advisories are about, and a local package
+    /// that happens to share a registry name and version must not be reported as malware.
+    pub fn match_inventory(&self, inventory: &Inventory) -> Result<Vec<PackageMatch>, StoreError> {
+        let mut cache: HashMap<(Ecosystem, String), Vec<Record>> = HashMap::new();
+        let mut out = Vec::new();
+        for (i, package) in inventory.packages.iter().enumerate() {
+            if matches!(package.source, PackageSource::Path { .. }) {
+                continue;
+            }
+            let key = (package.ecosystem, normalize_name(package.ecosystem, &package.name));
+            if !cache.contains_key(&key) {
+                let records = self.records_for(package.ecosystem, &package.name)?;
+                cache.insert(key.clone(), records);
+            }
+            let records = cache.get(&key).map(Vec::as_slice).unwrap_or_default();
+            if records.is_empty() {
+                continue;
+            }
+            let matches = match_records(records, package.ecosystem, &package.name, &package.version);
+            if matches.is_empty() {
+                continue;
+            }
+            out.push(PackageMatch {
+                package: PackageId(u32::try_from(i).unwrap_or(u32::MAX)),
+                ecosystem: package.ecosystem,
+                name: package.name.clone(),
+                version: package.version.clone(),
+                matches,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// Prepared statements of one import transaction.
+struct Importer<'t> {
+    existing: rusqlite::Statement<'t>,
+    upsert: rusqlite::Statement<'t>,
+    unindex: rusqlite::Statement<'t>,
+    index: rusqlite::Statement<'t>,
+    source: &'t str,
+}
+
+impl Importer<'_> {
+    /// Stores one file's record unless the store has the same or a newer `modified`. A file
+    /// that does not parse is recorded in the report; only database failures stop the import.
+    fn add(
+        &mut self,
+        name: String,
+        bytes: Result<Vec<u8>, ImportError>,
+        report: &mut ImportReport,
+    ) -> Result<(), StoreError> {
+        report.files += 1;
+        let bytes = match bytes {
+            Ok(b) => b,
+            Err(e) => {
+                report.errors.push(e);
+                return Ok(());
+            }
+        };
+        let record = match Record::from_slice(&name, &bytes) {
+            Ok(r) => r,
+            Err(e) => {
+                report.errors.push(e.into());
+                return Ok(());
+            }
+        };
+        let stored: Option<(i64, i64)> =
+            self.existing.query_row(params![record.id], |row| Ok((row.get(0)?, row.get(1)?))).optional()?;
+        let incoming = (record.modified.unix_seconds(), i64::from(record.modified.subsec_nanos()));
+        match stored {
+            Some(old) if old >= incoming => {
+                report.unchanged += 1;
+                return Ok(());
+            }
+            Some(_) => report.updated += 1,
+            None => report.inserted += 1,
+        }
+        if record.is_withdrawn() {
+            report.withdrawn += 1;
+        }
+        self.upsert.execute(params![
+            record.id,
+            record.modified.to_string(),
+            incoming.0,
+            incoming.1,
+            record.is_withdrawn(),
+            record.kind().as_str(),
+            self.source,
+            bytes,
+        ])?;
+        self.unindex.execute(params![record.id])?;
+        for package in record.affected.iter().filter_map(|a| a.package.as_ref()) {
+            let (ecosystem, name) = index_name(&package.ecosystem, &package.name);
+            self.index.execute(params![ecosystem, name, record.id])?;
+        }
+        Ok(())
+    }
+}
+
+/// The index key: the base ecosystem and, for the ecosystems firebreak knows, the name as
+/// the registry compares it.
+fn index_name(ecosystem: &str, name: &str) -> (String, String) {
+    match osv_ecosystem(ecosystem) {
+        Some(e) => (e.as_str().to_owned(), normalize_name(e, name)),
+        None => (ecosystem.split(':').next().unwrap_or_default().to_owned(), name.to_owned()),
+    }
+}
+
+fn upsert_source(conn: &Connection, source: &SourceInfo) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO sources (name, location, fetched_at, etag, last_modified, record_count)
+         VALUES (?1, ?2, ?3, ?4, ?5, (SELECT COUNT(*) FROM advisories WHERE source = ?1))
+         ON CONFLICT(name) DO UPDATE SET location = excluded.location,
+           fetched_at = COALESCE(excluded.fetched_at, sources.fetched_at),
+           etag = COALESCE(excluded.etag, sources.etag),
+           last_modified = COALESCE(excluded.last_modified, sources.last_modified),
+           record_count = excluded.record_count",
+        params![
+            source.name,
+            source.location,
+            source.fetched_at.map(|t| t.to_string()),
+            source.etag,
+            source.last_modified,
+        ],
+    )?;
+    // Another source may have taken over records from this one; keep every count true.
+    conn.execute(
+        "UPDATE sources SET record_count = (SELECT COUNT(*) FROM advisories WHERE advisories.source = sources.name)",
+        [],
+    )?;
+    Ok(())
+}
+
+fn collect_json_files(
+    dir: &Path,
+    out: &mut Vec<std::path::PathBuf>,
+    errors: &mut Vec<ImportError>,
+) -> Result<(), StoreError> {
+    let entries =
+        fs_err::read_dir(dir).map_err(|e| StoreError::Io { path: dir.display().to_string(), source: e })?;
+    for entry in entries {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                errors.push(ImportError {
+                    file: dir.display().to_string(),
+                    json_path: None,
+                    message: e.to_string(),
+                });
+                continue;
+            }
+        };
+        let path = entry.path();
+        // `file_type` does not follow symbolic links, so a link cannot lead the walk outside.
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => {
+                if let Err(StoreError::Io { path, source }) = collect_json_files(&path, out, errors) {
+                    errors.push(ImportError { file: path, json_path: None, message: source.to_string() });
+                }
+            }
+            Ok(t) if t.is_file() && path.extension().is_some_and(|e| e == "json") => out.push(path),
+            Ok(_) => {}
+            Err(e) => errors.push(ImportError {
+                file: path.display().to_string(),
+                json_path: None,
+                message: e.to_string(),
+            }),
+        }
+    }
+    Ok(())
+}
+
+fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
+    let file = fs_err::File::open(path).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(format!("file is larger than {MAX_FILE_BYTES} bytes; an OSV record is expected"));
+    }
+    Ok(bytes)
+}
+
+/// Inflates entry `i` within the limits; `None` for directories and non-JSON entries.
+fn read_zip_entry(
+    archive: &mut zip::ZipArchive<Cursor<&[u8]>>,
+    i: usize,
+    limits: &ZipLimits,
+    total: &mut u64,
+) -> Result<Option<(String, Vec<u8>)>, ZipError> {
+    let entry = archive
+        .by_index(i)
+        .map_err(|e| ZipError::Entry { entry: format!("#{i}"), message: e.to_string() })?;
+    let name = entry.name().to_owned();
+    if entry.is_dir() || !name.ends_with(".json") {
+        return Ok(None);
+    }
+    if entry.size() > limits.max_entry_size {
+        return Err(ZipError::EntryTooLarge { entry: name, limit: limits.max_entry_size });
+    }
+    let compressed = entry.compressed_size();
+    let mut data = Vec::new();
+    // The declared size is only a hint: read at most one byte past the limit.
+    entry
+        .take(limits.max_entry_size + 1)
+        .read_to_end(&mut data)
+        .map_err(|e| ZipError::Entry { entry: name.clone(), message: e.to_string() })?;
+    let size = data.len() as u64;
+    if size > limits.max_entry_size {
+        return Err(ZipError::EntryTooLarge { entry: name, limit: limits.max_entry_size });
+    }
+    if size >= limits.ratio_floor {
+        let ratio = size / compressed.max(1);
+        if ratio > limits.max_ratio {
+            return Err(ZipError::RatioTooHigh {
+                entry: name,
+                uncompressed: size,
+                compressed,
+                ratio,
+                limit: limits.max_ratio,
+            });
+        }
+    }
+    *total = total.saturating_add(size);
+    if *total > limits.max_total_size {
+        return Err(ZipError::TotalTooLarge { limit: limits.max_total_size });
+    }
+    Ok(Some((name, data)))
+}
