@@ -1,10 +1,11 @@
 //! Analyzers: each turns what firebreak knows about packages into [`Finding`]s.
 //!
-//! Today this holds the lockfile-hygiene checks ([`hygiene`]), which read only the
-//! inventory. Registry signals and content analyzers join here with their own inputs.
-//! Pure: no I/O, no clock.
+//! Today this holds advisory matching ([`advisories`]) and the lockfile-hygiene checks
+//! ([`hygiene`]). Registry signals and content analyzers join here with their own inputs.
+//! No network and no clock; advisory matching reads only the database it is given.
 #![warn(missing_docs)]
 
+pub mod advisories;
 pub mod hygiene;
 
 use firebreak_core::{Finding, Inventory, Signal};
@@ -19,5 +20,5 @@ pub trait InventoryAnalyzer: Send + Sync {
 
 /// Every signal any analyzer here can raise, for reporters' rule lists.
 pub fn all_signals() -> Vec<&'static Signal> {
-    hygiene::SIGNALS.to_vec()
+    advisories::SIGNALS.iter().chain(hygiene::SIGNALS).copied().collect()
 }

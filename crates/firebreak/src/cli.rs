@@ -42,6 +42,9 @@ pub(crate) enum Command {
     Scan(ScanArgs),
     /// Write a commented default policy file (`firebreak.toml`).
     Init(InitArgs),
+    /// Manage the advisory database: import OSV exports, show what it holds.
+    #[command(subcommand)]
+    Db(DbCommand),
     /// Print the documentation of a signal (a finding's id), or list them all.
     Explain(ExplainArgs),
 }
@@ -158,4 +161,39 @@ pub(crate) enum SbomFormat {
     Cyclonedx,
     /// SPDX 2.3 JSON.
     Spdx,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum DbCommand {
+    /// Import an OSV export into the database: a directory of OSV JSON files (the layout of
+    /// ossf/malicious-packages or github/advisory-database), an osv.dev `all.zip`, or a
+    /// single record, from a path or an http(s) URL. URLs are fetched with the validators
+    /// of the last download, so an unchanged export is not downloaded again.
+    Update(DbUpdateArgs),
+    /// Show the database's sources, record counts per ecosystem and kind, and age.
+    Status(DbStatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DbUpdateArgs {
+    /// Paths or URLs to import (repeatable).
+    #[arg(long, short = 's', value_name = "PATH|URL", required = true)]
+    pub(crate) source: Vec<String>,
+    /// The database file (created if missing); by default in the data directory.
+    #[arg(long, value_name = "FILE", env = "FIREBREAK_DB")]
+    pub(crate) db: Option<Utf8PathBuf>,
+    /// Download at most this many bytes per URL.
+    #[arg(long, value_name = "BYTES", default_value_t = 2 * 1024 * 1024 * 1024)]
+    pub(crate) max_download: u64,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DbStatusArgs {
+    /// The database file; by default the one in the data directory, else the embedded
+    /// snapshot.
+    #[arg(long, value_name = "FILE", env = "FIREBREAK_DB")]
+    pub(crate) db: Option<Utf8PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = InventoryFormat::Table)]
+    pub(crate) format: InventoryFormat,
 }

@@ -1,4 +1,5 @@
 mod advisories;
+mod db;
 mod explain;
 mod init;
 mod inventory;
@@ -22,6 +23,7 @@ pub(crate) fn run(cli: Cli) -> miette::Result<ExitStatus> {
         Command::Scan(args) => scan::run(&args, !cli.global.quiet),
         Command::Init(args) => init::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Db(command) => db::run(&command),
     }
 }
 

@@ -1,6 +1,7 @@
 //! `firebreak scan`: inventory -> findings -> policy -> report -> exit code.
 
 use camino::{Utf8Path, Utf8PathBuf};
+use firebreak_advisory::Timestamp;
 use firebreak_analysis::InventoryAnalyzer;
 use firebreak_analysis::hygiene::Hygiene;
 use firebreak_core::Finding;
@@ -15,13 +16,14 @@ use crate::printer;
 
 pub(super) fn run(args: &ScanArgs, progress: bool) -> miette::Result<ExitStatus> {
     let (policy, policy_path) = load_policy(args)?;
-    let today = today()?;
+    let now = now()?;
+    let today = Date::from_unix_seconds(now.unix_seconds());
     let loaded = load(&args.input, progress);
     let input_status = super::report_inputs(&loaded);
     let inventory = &loaded.inventory;
 
     let mut findings: Vec<Finding> = Vec::new();
-    let database = super::advisories::findings(args.db.as_deref(), inventory, today, &mut findings)?;
+    let database = super::advisories::findings(args.db.as_deref(), inventory, now, &mut findings)?;
     Hygiene::new(policy.hygiene.allowed_hosts.iter().cloned()).analyze(inventory, &mut findings);
 
     let evaluation = policy.evaluate(inventory, &findings, today);
@@ -70,14 +72,16 @@ fn load_policy(args: &ScanArgs) -> miette::Result<(Policy, Option<Utf8PathBuf>)>
     Ok((policy, Some(path)))
 }
 
-/// Today's UTC date; `FIREBREAK_TODAY=YYYY-MM-DD` pins it for reproducible reports.
-pub(super) fn today() -> miette::Result<Date> {
+/// The current time; `FIREBREAK_TODAY=YYYY-MM-DD` pins it (to that day's midnight UTC) for
+/// reproducible reports and tests.
+pub(super) fn now() -> miette::Result<Timestamp> {
     if let Ok(text) = std::env::var("FIREBREAK_TODAY") {
-        return Date::parse(&text)
-            .ok_or_else(|| miette::miette!("`FIREBREAK_TODAY` must be a date `YYYY-MM-DD`, found `{text}`"));
+        let bad = || miette::miette!("`FIREBREAK_TODAY` must be a date `YYYY-MM-DD`, found `{text}`");
+        Date::parse(&text).ok_or_else(bad)?;
+        return Timestamp::parse(&format!("{text}T00:00:00Z")).map_err(|_| bad());
     }
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-    Ok(Date::from_unix_seconds(secs))
+    Timestamp::from_unix(secs, 0).ok_or_else(|| miette::miette!("the system clock is out of range"))
 }
