@@ -91,10 +91,26 @@ impl Human {
 
 impl Reporter for Human {
     fn render(&self, report: &Report<'_>, out: &mut dyn io::Write) -> io::Result<()> {
-        for e in &report.entries {
-            if e.decision.action != Action::Ignore || self.show_ignored {
-                self.entry(report, e, out)?;
+        // Grouped by severity, worst first; within a group failures before warnings.
+        let mut shown: Vec<&Entry<'_>> = report
+            .entries
+            .iter()
+            .filter(|e| e.decision.action != Action::Ignore || self.show_ignored)
+            .collect();
+        shown.sort_by_key(|e| (std::cmp::Reverse(e.finding.severity), std::cmp::Reverse(e.decision.action)));
+        let mut current = None;
+        for e in shown.iter().copied() {
+            if current != Some(e.finding.severity) {
+                current = Some(e.finding.severity);
+                let n = shown.iter().filter(|x| x.finding.severity == e.finding.severity).count();
+                writeln!(
+                    out,
+                    "{}",
+                    self.paint("1", &format!("{} ({n})", e.finding.severity.as_str().to_uppercase()))
+                )?;
+                writeln!(out)?;
             }
+            self.entry(report, e, out)?;
         }
         for err in &report.input_errors {
             writeln!(out, "{}: {}", self.paint("1;31", "error[input]"), err.message)?;

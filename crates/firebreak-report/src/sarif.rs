@@ -1,5 +1,6 @@
-//! SARIF 2.1.0, the format code-scanning services ingest. Rules come from the signals
-//! of the findings, so ids and help cannot drift from the rest of the output.
+//! SARIF 2.1.0, the format code-scanning services ingest. Advisory findings get one rule
+//! per advisory (its id, summary, link and score), so code scanning groups alerts by
+//! advisory; every other finding's rule is its signal, so ids and help cannot drift.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -34,6 +35,34 @@ fn level(action: Action, severity: Severity) -> &'static str {
     }
 }
 
+/// The rule a finding is reported under: its advisory's primary id, else its signal's id.
+fn rule_id(f: &firebreak_core::Finding) -> &str {
+    f.advisory.as_ref().and_then(|a| a.ids.first()).map_or(f.signal.id, String::as_str)
+}
+
+fn advisory_rule(f: &firebreak_core::Finding, a: &firebreak_core::AdvisoryRef) -> Value {
+    let id = rule_id(f);
+    let summary = a.summary.clone().unwrap_or_else(|| f.signal.title.to_owned());
+    let mut help = format!("{summary}. What to do: {}.", f.signal.help);
+    if let Some(fixed) = &a.fixed {
+        help.push_str(&format!(" Fixed in {fixed}."));
+    }
+    json!({
+        "id": id,
+        "name": f.signal.id,
+        "shortDescription": { "text": summary },
+        "fullDescription": { "text": format!("{id}: {summary}") },
+        "help": { "text": help },
+        "helpUri": a.links.first().cloned().unwrap_or_else(|| format!("https://osv.dev/vulnerability/{id}")),
+        "defaultConfiguration": { "level": if f.severity >= Severity::High { "error" } else { "warning" } },
+        "properties": {
+            "tags": ["security", "supply-chain", f.signal.category.as_str()],
+            "security-severity": security_severity(f.severity, a.cvss_score),
+            "aliases": a.ids.iter().chain(&a.aliases).cloned().collect::<Vec<_>>(),
+        },
+    })
+}
+
 fn rule(signal: &Signal) -> Value {
     json!({
         "id": signal.id,
@@ -52,9 +81,13 @@ fn rule(signal: &Signal) -> Value {
 
 impl Reporter for Sarif {
     fn render(&self, report: &Report<'_>, out: &mut dyn io::Write) -> io::Result<()> {
-        let mut rules: BTreeMap<&str, &Signal> = BTreeMap::new();
+        let mut rules: BTreeMap<&str, Value> = BTreeMap::new();
         for e in &report.entries {
-            rules.insert(e.finding.signal.id, e.finding.signal);
+            let f = e.finding;
+            rules.entry(rule_id(f)).or_insert_with(|| match &f.advisory {
+                Some(a) => advisory_rule(f, a),
+                None => rule(f.signal),
+            });
         }
         let index: BTreeMap<&str, usize> = rules.keys().enumerate().map(|(i, id)| (*id, i)).collect();
         let results: Vec<Value> = report
@@ -64,8 +97,8 @@ impl Reporter for Sarif {
                 let f = e.finding;
                 let package = report.package(e);
                 let mut result = json!({
-                    "ruleId": f.signal.id,
-                    "ruleIndex": index.get(f.signal.id).copied().unwrap_or_default(),
+                    "ruleId": rule_id(f),
+                    "ruleIndex": index.get(rule_id(f)).copied().unwrap_or_default(),
                     "level": level(e.decision.action, f.severity),
                     "message": { "text": message(report, e) },
                     "partialFingerprints": {
@@ -78,6 +111,7 @@ impl Reporter for Sarif {
                     },
                     "properties": {
                         "security-severity": security_severity(f.severity, f.advisory.as_ref().and_then(|a| a.cvss_score)),
+                        "signal": f.signal.id,
                         "severity": f.severity.as_str(),
                         "decision": e.decision.action.as_str(),
                         "package": package.map(|p| format!("{}@{}", p.name, p.version)),
@@ -129,7 +163,7 @@ impl Reporter for Sarif {
                     "version": report.tool_version,
                     "semanticVersion": report.tool_version,
                     "informationUri": "https://github.com/firebreak-dev/firebreak",
-                    "rules": rules.values().map(|s| rule(s)).collect::<Vec<_>>(),
+                    "rules": rules.into_values().collect::<Vec<_>>(),
                 }},
                 "invocations": [{
                     "executionSuccessful": report.input_errors.is_empty(),
