@@ -55,6 +55,24 @@ fn npm_zip() -> Vec<u8> {
     zip.finish().expect("finish").into_inner()
 }
 
+/// Promises `body.len() * 2` bytes, sends `body`, and hangs up: a dropped connection.
+fn serve_truncated(body: Vec<u8>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/npm/all.zip", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        if let Some(Ok(mut stream)) = listener.incoming().next() {
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                line.clear();
+            }
+            let _ = write!(stream, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len() * 2);
+            let _ = stream.write_all(&body);
+        }
+    });
+    url
+}
+
 /// Serves `body` at any path with an ETag; answers 304 to a matching `If-None-Match`.
 /// Returns the base URL and the log of request heads.
 fn serve(body: Vec<u8>, requests: usize) -> (String, Arc<Mutex<Vec<String>>>) {
@@ -168,4 +186,41 @@ fn a_missing_explicit_database_is_an_error() {
         run(firebreak(home.path()).args(["scan", "examples/demo/rust-service", "--db", "no/such.sqlite3"]));
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("no advisory database at `no/such.sqlite3`"), "{}", r.stderr);
+}
+
+#[test]
+fn a_dropped_download_or_truncated_zip_leaves_the_database_as_it_was() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let db = home.path().join("a.sqlite3");
+    let first = repo().join("crates/firebreak-advisory/data/osv/npm/MAL-2026-2306.json");
+    let r = run(firebreak(home.path()).args(["db", "update", "--db"]).arg(&db).arg("--source").arg(&first));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    let url = serve_truncated(npm_zip());
+    let r = run(firebreak(home.path()).args(["db", "update", "--db"]).arg(&db).args(["--source", &url]));
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("the database was not changed"), "{}", r.stderr);
+
+    let zip = npm_zip();
+    let truncated = home.path().join("all.zip");
+    fs_err::write(&truncated, &zip[..zip.len() / 2]).expect("write");
+    let r =
+        run(firebreak(home.path()).args(["db", "update", "--db"]).arg(&db).arg("--source").arg(&truncated));
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("the database was not changed"), "{}", r.stderr);
+
+    let r = run(firebreak(home.path()).args(["db", "status", "--format", "json", "--db"]).arg(&db));
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
+    assert_eq!(doc["records"], 1, "still only the first import");
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_an_error() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let db = home.path().join("not-a-db.sqlite3");
+    fs_err::write(&db, "this is not SQLite, just text that is long enough to have a header page")
+        .expect("write");
+    let r = run(firebreak(home.path()).args(["scan", "examples/demo/rust-service", "--db"]).arg(&db));
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("not-a-db.sqlite3"), "{}", r.stderr);
 }

@@ -66,7 +66,11 @@ fn update(args: &DbUpdateArgs) -> miette::Result<ExitStatus> {
             }
             Ok(None) => printer::status(&format!("{source}: not modified since the last update")),
             Err(report) => {
-                printer::error(&report);
+                // Imports run in one transaction and downloads finish before it starts, so a
+                // failed source leaves the database as it was.
+                printer::error(
+                    &report.wrap_err(format!("`{source}` was not imported; the database was not changed")),
+                );
                 status = ExitStatus::Error;
             }
         }
