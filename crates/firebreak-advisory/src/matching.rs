@@ -264,6 +264,9 @@ pub struct Match {
     pub published: Option<Timestamp>,
     /// How the version was found affected (by the record named by `id`).
     pub reason: Reason,
+    /// A link for humans: the first `ADVISORY` reference of the record named by `id`, else
+    /// its first reference of any type.
+    pub url: Option<String>,
 }
 
 impl Match {
@@ -346,6 +349,11 @@ pub fn match_records<'a>(
     out
 }
 
+fn advisory_url(record: &Record) -> Option<String> {
+    let refs = &record.references;
+    refs.iter().find(|r| r.kind == "ADVISORY").or_else(|| refs.first()).map(|r| r.url.clone())
+}
+
 fn merge(hits: &[(&Record, Hit)], members: &[usize], ecosystem: Ecosystem) -> Option<Match> {
     let group: Vec<&(&Record, Hit)> = members.iter().filter_map(|&i| hits.get(i)).collect();
     let kind = if group.iter().any(|(r, _)| r.kind() == Kind::Malicious) {
@@ -397,6 +405,7 @@ fn merge(hits: &[(&Record, Hit)], members: &[usize], ecosystem: Ecosystem) -> Op
         modified,
         published,
         reason: primary.1.reason.clone(),
+        url: advisory_url(primary.0),
     })
 }
 

@@ -200,6 +200,7 @@ fn separate_issues_stay_separate() {
     assert_eq!(m[0].severity.as_ref().unwrap().rating, Rating::Critical);
     assert_eq!(m[1].id, "GHSA-p6mc-m468-83gw");
     assert_eq!(m[0].aliases, ["CVE-2019-10744"]);
+    assert_eq!(m[0].url.as_deref(), Some("https://nvd.nist.gov/vuln/detail/CVE-2019-10744"));
     // flatmap-stream is reported by MAL-2025-20690 and GHSA-mh6f-8j2x-4483 with no alias
     // between them: nothing says they are the same record, so they are not merged.
     let rs = records(&["npm/MAL-2025-20690.json", "npm/GHSA-mh6f-8j2x-4483.json"]);
