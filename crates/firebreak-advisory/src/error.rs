@@ -6,7 +6,8 @@ use std::fmt;
 use thiserror::Error;
 
 /// An OSV record that could not be read: the file it came from, where in the JSON, and why.
-#[derive(Debug, Clone, Error, PartialEq, Eq)]
+#[derive(Debug, Clone, Error, PartialEq, Eq, miette::Diagnostic)]
+#[diagnostic(help("OSV records are described at https://ossf.github.io/osv-schema/"))]
 #[error("failed to parse OSV record `{file}` at `{json_path}`{}: {message}", position(*.line, *.column))]
 pub struct RecordError {
     /// The file (or zip entry) name as given by the caller.
@@ -61,7 +62,10 @@ impl From<RecordError> for ImportError {
 }
 
 /// Why a zip archive was refused as a whole. Nothing from a refused archive is stored.
-#[derive(Debug, Clone, Error, PartialEq, Eq)]
+#[derive(Debug, Clone, Error, PartialEq, Eq, miette::Diagnostic)]
+#[diagnostic(help(
+    "an osv.dev export is a zip of small JSON files; check that this is the archive you meant"
+))]
 #[non_exhaustive]
 pub enum ZipError {
     /// The bytes are not a zip archive the reader understands.
@@ -116,7 +120,7 @@ pub enum ZipError {
 }
 
 /// A failure of the advisory store as a whole (per-record problems are [`ImportError`]s).
-#[derive(Debug, Error)]
+#[derive(Debug, Error, miette::Diagnostic)]
 #[non_exhaustive]
 pub enum StoreError {
     /// SQLite refused an operation.
@@ -132,6 +136,7 @@ pub enum StoreError {
         source: std::io::Error,
     },
     /// The database file was written by a newer firebreak.
+    #[diagnostic(help("upgrade firebreak, or use another database file"))]
     #[error("advisory database has schema version {found}, this build understands up to {supported}")]
     SchemaVersion {
         /// Version found in the file.
@@ -141,8 +146,10 @@ pub enum StoreError {
     },
     /// A zip archive was refused.
     #[error("refused zip archive: {0}")]
+    #[diagnostic(transparent)]
     Zip(#[from] ZipError),
     /// A stored record no longer parses (the file was edited or corrupted).
     #[error("stored advisory is damaged: {0}")]
+    #[diagnostic(help("delete the database file and import the advisories again"))]
     Corrupt(#[from] RecordError),
 }

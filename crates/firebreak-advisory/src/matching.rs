@@ -87,7 +87,8 @@ pub enum Reason {
 pub struct Hit {
     /// How the version was found affected.
     pub reason: Reason,
-    /// The lowest `fixed` version above the matched version on a range that matched, if any.
+    /// The lowest `fixed` version above the matched version that the record does not call
+    /// affected, if any.
     pub fixed: Option<String>,
 }
 
@@ -169,74 +170,70 @@ pub fn names_package(affected: &Affected, ecosystem: Ecosystem, normalized_name:
 }
 
 /// Whether `record` affects `name@version` in `ecosystem`. Withdrawn records never match.
+///
+/// The fix reported is the lowest `fixed` version above `version`, among the record's ranges
+/// for this package, that the record does not itself call affected. Overlapping ranges are
+/// common: GHSA-r683-j2x4-v87g has `>=1.0 <3.1.1` next to `<2.6.7`, so 2.6.6 is fixed by
+/// 3.1.1, not 2.6.7; GHSA-wcg3-cvx6-7396 has an open `>=0.1` next to `>=0.2.7 <0.2.23`, so
+/// there is no fix at all.
 pub fn affects(record: &Record, ecosystem: Ecosystem, name: &str, version: &str) -> Option<Hit> {
     if record.is_withdrawn() {
         return None;
     }
     let normalized = normalize_name(ecosystem, name);
     let parsed = parse_version(ecosystem, version);
-    let mut hit: Option<Hit> = None;
-    for affected in record.affected.iter().filter(|a| names_package(a, ecosystem, &normalized)) {
-        let mut reason = None;
-        let mut fixes: Vec<Version> = Vec::new();
-        if let Some(v) = &parsed {
-            for range in &affected.ranges {
-                if !matches!(range.kind, RangeType::Semver | RangeType::Ecosystem) {
-                    continue;
-                }
-                let Some(events) = parse_events(ecosystem, &range.events) else { continue };
-                if in_range(&events, v) {
-                    reason.get_or_insert(Reason::Range(range.kind));
-                    let fix = events.iter().find_map(|e| match e {
-                        Parsed::Fixed(f) if cmp(f, v) == Ordering::Greater => Some(f.clone()),
-                        _ => None,
-                    });
-                    fixes.extend(fix);
-                }
+    let entries = || record.affected.iter().filter(|a| names_package(a, ecosystem, &normalized));
+    // Several entries for one package (GHSA-73qr-pfmq-6rp8 lists coa per release line): the
+    // first entry that matches gives the reason.
+    let reason = entries().find_map(|a| entry_hit(a, ecosystem, version, parsed.as_ref()))?;
+    let mut candidates: Vec<Version> = Vec::new();
+    if let Some(v) = &parsed {
+        for range in entries().flat_map(|a| a.ranges.iter()) {
+            if !matches!(range.kind, RangeType::Semver | RangeType::Ecosystem) {
+                continue;
             }
+            let Some(events) = parse_events(ecosystem, &range.events) else { continue };
+            candidates.extend(events.into_iter().filter_map(|e| match e {
+                Parsed::Fixed(f) if cmp(&f, v) == Ordering::Greater => Some(f),
+                _ => None,
+            }));
         }
-        if affected.versions.iter().any(|l| versions_equal(ecosystem, l, version, parsed.as_ref())) {
-            reason = Some(Reason::Listed);
-            // A listed version's fix is the next `fixed` of this entry's ranges, if they have one.
-            if let Some(v) = &parsed {
-                for range in affected.ranges.iter().filter(|r| r.kind != RangeType::Git) {
-                    let Some(events) = parse_events(ecosystem, &range.events) else { continue };
-                    fixes.extend(events.iter().find_map(|e| match e {
-                        Parsed::Fixed(f) if cmp(f, v) == Ordering::Greater => Some(f.clone()),
-                        _ => None,
-                    }));
-                }
-            }
-        }
-        let Some(reason) = reason else { continue };
-        let fixed = fixes.into_iter().min_by(cmp).map(|f| display_fix(ecosystem, &f));
-        hit = Some(match hit {
-            None => Hit { reason, fixed },
-            // Two entries for one package (GHSA-73qr-pfmq-6rp8 lists coa per release line): keep
-            // the first reason and the lowest fix that applies.
-            Some(prev) => Hit { reason: prev.reason, fixed: lowest_fix(ecosystem, prev.fixed, fixed) },
-        });
     }
-    hit
+    candidates.sort_by(cmp);
+    let fixed = candidates
+        .into_iter()
+        .find(|c| {
+            let text = c.to_string();
+            !entries().any(|a| entry_hit(a, ecosystem, &text, Some(c)).is_some())
+        })
+        .map(|f| display_fix(ecosystem, &f));
+    Some(Hit { reason, fixed })
+}
+
+/// Whether one `affected` entry covers the version, and how.
+fn entry_hit(
+    affected: &Affected,
+    ecosystem: Ecosystem,
+    version: &str,
+    parsed: Option<&Version>,
+) -> Option<Reason> {
+    if affected.versions.iter().any(|l| versions_equal(ecosystem, l, version, parsed)) {
+        return Some(Reason::Listed);
+    }
+    let v = parsed?;
+    affected.ranges.iter().find_map(|range| {
+        if !matches!(range.kind, RangeType::Semver | RangeType::Ecosystem) {
+            return None;
+        }
+        let events = parse_events(ecosystem, &range.events)?;
+        in_range(&events, v).then_some(Reason::Range(range.kind))
+    })
 }
 
 fn display_fix(ecosystem: Ecosystem, v: &Version) -> String {
     let text = v.to_string();
     // OSV writes Go fixes without `v`; the lockfile side writes `v`, so answer in that form.
     if ecosystem == Ecosystem::Go { text } else { text.trim_start_matches('v').to_owned() }
-}
-
-fn lowest_fix(ecosystem: Ecosystem, a: Option<String>, b: Option<String>) -> Option<String> {
-    match (a, b) {
-        (Some(a), Some(b)) => {
-            let (pa, pb) = (parse_version(ecosystem, &a), parse_version(ecosystem, &b));
-            match (pa, pb) {
-                (Some(x), Some(y)) if cmp(&y, &x) == Ordering::Less => Some(b),
-                _ => Some(a),
-            }
-        }
-        (a, b) => a.or(b),
-    }
 }
 
 /// One issue affecting a package version: every record about it merged into one.
@@ -264,6 +261,9 @@ pub struct Match {
     pub published: Option<Timestamp>,
     /// How the version was found affected (by the record named by `id`).
     pub reason: Reason,
+    /// A link for humans: the first `ADVISORY` reference of the record named by `id`, else
+    /// its first reference of any type.
+    pub url: Option<String>,
 }
 
 impl Match {
@@ -332,7 +332,7 @@ pub fn match_records<'a>(
         groups.entry(root).or_default().push(i);
     }
     let mut out: Vec<Match> =
-        groups.into_values().filter_map(|members| merge(&hits, &members, ecosystem)).collect();
+        groups.into_values().filter_map(|members| merge(&hits, &members, ecosystem, name)).collect();
     out.sort_by(|a, b| {
         a.kind
             .cmp(&b.kind)
@@ -346,7 +346,12 @@ pub fn match_records<'a>(
     out
 }
 
-fn merge(hits: &[(&Record, Hit)], members: &[usize], ecosystem: Ecosystem) -> Option<Match> {
+fn advisory_url(record: &Record) -> Option<String> {
+    let refs = &record.references;
+    refs.iter().find(|r| r.kind == "ADVISORY").or_else(|| refs.first()).map(|r| r.url.clone())
+}
+
+fn merge(hits: &[(&Record, Hit)], members: &[usize], ecosystem: Ecosystem, name: &str) -> Option<Match> {
     let group: Vec<&(&Record, Hit)> = members.iter().filter_map(|&i| hits.get(i)).collect();
     let kind = if group.iter().any(|(r, _)| r.kind() == Kind::Malicious) {
         Kind::Malicious
@@ -372,15 +377,22 @@ fn merge(hits: &[(&Record, Hit)], members: &[usize], ecosystem: Ecosystem) -> Op
         .iter()
         .filter_map(|(r, _)| r.severity())
         .max_by(|a, b| a.badness().cmp(&b.badness()).then_with(|| a.rank_key().cmp(&b.rank_key())));
-    // Every merged record must agree the version is fixed; then the highest of their fixes
-    // is the first version all of them accept.
+    // The fix is the lowest of the records' fixes that none of the merged records calls
+    // affected; a record that knows no fix (malware usually has none) leaves none.
     let fixed = if group.iter().all(|(_, h)| h.fixed.is_some()) {
-        group.iter().filter_map(|(_, h)| h.fixed.clone()).max_by(|a, b| {
-            match (parse_version(ecosystem, a), parse_version(ecosystem, b)) {
-                (Some(x), Some(y)) => cmp(&x, &y),
-                _ => a.cmp(b),
-            }
-        })
+        let mut candidates: Vec<(Option<Version>, String)> = group
+            .iter()
+            .filter_map(|(_, h)| h.fixed.clone())
+            .map(|f| (parse_version(ecosystem, &f), f))
+            .collect();
+        candidates.sort_by(|(a, x), (b, y)| match (a, b) {
+            (Some(a), Some(b)) => cmp(a, b),
+            _ => x.cmp(y),
+        });
+        candidates
+            .into_iter()
+            .map(|(_, f)| f)
+            .find(|f| group.iter().all(|(r, _)| affects(r, ecosystem, name, f).is_none()))
     } else {
         None
     };
@@ -397,6 +409,7 @@ fn merge(hits: &[(&Record, Hit)], members: &[usize], ecosystem: Ecosystem) -> Op
         modified,
         published,
         reason: primary.1.reason.clone(),
+        url: advisory_url(primary.0),
     })
 }
 

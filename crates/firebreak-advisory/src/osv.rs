@@ -246,6 +246,12 @@ impl Kind {
     }
 }
 
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The CWE for "Embedded Malicious Code", which GitHub puts on its malware advisories.
 const CWE_MALICIOUS: &str = "CWE-506";
 

@@ -2,13 +2,14 @@
 //! (ecosystem, normalised package name) to record ids, and where the records came from.
 
 use std::collections::HashMap;
-use std::io::{Cursor, Read};
+use std::io::{Cursor, Read, Write};
 use std::path::Path;
 
 use firebreak_core::{Ecosystem, Inventory, PackageId, PackageSource, normalize_name};
+use flate2::Compression;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::error::{ImportError, StoreError, ZipError};
+use crate::error::{ImportError, RecordError, StoreError, ZipError};
 use crate::matching::{Match, match_records, osv_ecosystem};
 use crate::osv::{Kind, Record};
 use crate::timestamp::Timestamp;
@@ -36,7 +37,8 @@ CREATE TABLE IF NOT EXISTS advisories (
     withdrawn         INTEGER NOT NULL,
     kind              TEXT NOT NULL,
     source            TEXT NOT NULL,
-    raw               BLOB NOT NULL
+    -- The record's file, unchanged, raw-deflate compressed (RFC 1951).
+    raw_deflate       BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS affected_packages (
     ecosystem   TEXT NOT NULL,
@@ -294,12 +296,13 @@ impl Database {
             let mut importer = Importer {
                 existing: tx.prepare("SELECT modified_seconds, modified_nanos FROM advisories WHERE id = ?1")?,
                 upsert: tx.prepare(
-                    "INSERT INTO advisories (id, modified, modified_seconds, modified_nanos, withdrawn, kind, source, raw)
+                    "INSERT INTO advisories (id, modified, modified_seconds, modified_nanos, withdrawn, kind, source,
+                       raw_deflate)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                      ON CONFLICT(id) DO UPDATE SET modified = excluded.modified,
                        modified_seconds = excluded.modified_seconds, modified_nanos = excluded.modified_nanos,
                        withdrawn = excluded.withdrawn, kind = excluded.kind, source = excluded.source,
-                       raw = excluded.raw",
+                       raw_deflate = excluded.raw_deflate",
                 )?,
                 unindex: tx.prepare("DELETE FROM affected_packages WHERE advisory_id = ?1")?,
                 index: tx.prepare(
@@ -383,20 +386,25 @@ impl Database {
 
     /// The stored record with this id, withdrawn or not.
     pub fn get(&self, id: &str) -> Result<Option<Record>, StoreError> {
-        let raw: Option<Vec<u8>> = self
-            .conn
-            .query_row("SELECT raw FROM advisories WHERE id = ?1", params![id], |row| row.get(0))
-            .optional()?;
-        match raw {
+        match self.raw(id)? {
             Some(raw) => Ok(Some(Record::from_slice(id, &raw)?)),
             None => Ok(None),
         }
     }
 
+    /// The stored file of this record exactly as it was imported (for showing or exporting).
+    pub fn raw(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let raw: Option<Vec<u8>> = self
+            .conn
+            .query_row("SELECT raw_deflate FROM advisories WHERE id = ?1", params![id], |row| row.get(0))
+            .optional()?;
+        raw.map(|r| decompress(id, &r)).transpose()
+    }
+
     /// The records (not withdrawn) that name this package, whatever the version.
     pub fn records_for(&self, ecosystem: Ecosystem, name: &str) -> Result<Vec<Record>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT a.id, a.raw FROM affected_packages p JOIN advisories a ON a.id = p.advisory_id
+            "SELECT a.id, a.raw_deflate FROM affected_packages p JOIN advisories a ON a.id = p.advisory_id
              WHERE p.ecosystem = ?1 AND p.name = ?2 AND a.withdrawn = 0 ORDER BY a.id",
         )?;
         let rows = stmt.query_map(params![ecosystem.as_str(), normalize_name(ecosystem, name)], |row| {
@@ -405,7 +413,7 @@ impl Database {
         let mut records = Vec::new();
         for row in rows {
             let (id, raw) = row?;
-            records.push(Record::from_slice(&id, &raw)?);
+            records.push(Record::from_slice(&id, &decompress(&id, &raw)?)?);
         }
         Ok(records)
     }
@@ -509,7 +517,7 @@ impl Importer<'_> {
             record.is_withdrawn(),
             record.kind().as_str(),
             self.source,
-            bytes,
+            compress(&bytes),
         ])?;
         self.unindex.execute(params![record.id])?;
         for package in record.affected.iter().filter_map(|a| a.package.as_ref()) {
@@ -517,6 +525,38 @@ impl Importer<'_> {
             self.index.execute(params![ecosystem, name, record.id])?;
         }
         Ok(())
+    }
+}
+
+/// Raw deflate at the fastest level: OSV JSON shrinks about 4x even so, and imports of
+/// hundreds of thousands of records stay bound by parsing rather than compression.
+fn compress(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder =
+        flate2::write::DeflateEncoder::new(Vec::with_capacity(bytes.len() / 3), Compression::fast());
+    // Writing into a Vec cannot fail.
+    encoder.write_all(bytes).and_then(|()| encoder.finish()).unwrap_or_default()
+}
+
+/// Inflates a stored record, bounded like a file read from disk.
+fn decompress(id: &str, bytes: &[u8]) -> Result<Vec<u8>, StoreError> {
+    let mut out = Vec::new();
+    let read = flate2::read::DeflateDecoder::new(bytes).take(MAX_FILE_BYTES + 1).read_to_end(&mut out);
+    let problem = match read {
+        Err(e) => Some(format!("stored bytes do not inflate: {e}")),
+        Ok(_) if out.len() as u64 > MAX_FILE_BYTES => {
+            Some(format!("stored record inflates past {MAX_FILE_BYTES} bytes"))
+        }
+        Ok(_) => None,
+    };
+    match problem {
+        Some(message) => Err(StoreError::Corrupt(RecordError {
+            file: id.to_owned(),
+            json_path: "$".into(),
+            line: None,
+            column: None,
+            message,
+        })),
+        None => Ok(out),
     }
 }
 

@@ -71,9 +71,14 @@ fn npm_vulnerability_ranges_and_remediation() {
     for v in ["7.5.2", "7.6.0", "6.3.1", "5.7.2", "6.0.0-rc.1"] {
         assert!(!affected(rel, Ecosystem::Npm, "semver", v), "{v}");
     }
-    // GHSA-r683-j2x4-v87g writes a shortened `introduced: "1.0"`.
+    // GHSA-r683-j2x4-v87g writes a shortened `introduced: "1.0"`, and its two ranges overlap:
+    // `>=1.0 <3.1.1` and `<2.6.7`. 2.6.7 leaves the second but not the first, so the first
+    // version outside the record is 3.1.1, and 2.6.7 is itself affected.
     let rel = "npm/GHSA-r683-j2x4-v87g.json";
-    assert_eq!(hit(rel, Ecosystem::Npm, "node-fetch", "2.6.6").unwrap().fixed.as_deref(), Some("2.6.7"));
+    assert_eq!(hit(rel, Ecosystem::Npm, "node-fetch", "2.6.6").unwrap().fixed.as_deref(), Some("3.1.1"));
+    assert!(affected(rel, Ecosystem::Npm, "node-fetch", "2.6.7"));
+    // Even from 0.9.0, which only `<2.6.7` covers, the way out is 3.1.1.
+    assert_eq!(hit(rel, Ecosystem::Npm, "node-fetch", "0.9.0").unwrap().fixed.as_deref(), Some("3.1.1"));
     assert_eq!(hit(rel, Ecosystem::Npm, "node-fetch", "3.0.0").unwrap().fixed.as_deref(), Some("3.1.1"));
     assert!(!affected(rel, Ecosystem::Npm, "node-fetch", "3.1.1"));
     // GHSA-pjwm-rvh2-c87w: both a versions list and a range per entry.
@@ -130,6 +135,8 @@ fn crates_io_last_affected_and_open_ranges() {
     // GHSA-wcg3-cvx6-7396: `introduced: "0.1"` with no fix, and >=0.2.7 <0.2.23.
     let rel = "crates.io/GHSA-wcg3-cvx6-7396.json";
     assert_eq!(hit(rel, Ecosystem::CratesIo, "time", "0.1.45").unwrap().fixed, None);
+    // 0.2.22 is in both ranges; 0.2.23 leaves the second but the first never ends: no fix.
+    assert_eq!(hit(rel, Ecosystem::CratesIo, "time", "0.2.22").unwrap().fixed, None);
     assert!(
         affected(rel, Ecosystem::CratesIo, "time", "0.3.36"),
         "the open range covers every later version"
@@ -200,6 +207,7 @@ fn separate_issues_stay_separate() {
     assert_eq!(m[0].severity.as_ref().unwrap().rating, Rating::Critical);
     assert_eq!(m[1].id, "GHSA-p6mc-m468-83gw");
     assert_eq!(m[0].aliases, ["CVE-2019-10744"]);
+    assert_eq!(m[0].url.as_deref(), Some("https://nvd.nist.gov/vuln/detail/CVE-2019-10744"));
     // flatmap-stream is reported by MAL-2025-20690 and GHSA-mh6f-8j2x-4483 with no alias
     // between them: nothing says they are the same record, so they are not merged.
     let rs = records(&["npm/MAL-2025-20690.json", "npm/GHSA-mh6f-8j2x-4483.json"]);

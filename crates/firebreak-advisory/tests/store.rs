@@ -111,7 +111,8 @@ fn store_round_trip_in_a_file() {
     assert_eq!(status.last_fetched, Some(Timestamp::parse("2026-11-01T10:00:00Z").unwrap()));
     let npm = status.sources.iter().find(|s| s.name == "osv-npm").unwrap();
     assert_eq!((npm.etag.as_deref(), npm.record_count), (Some("\"abc\""), 0));
-    // The stored bytes are the file's bytes: the record reads back identical.
+    // The stored bytes are the file's bytes, and the record reads back identical.
+    assert_eq!(db.raw("GHSA-m425-mq94-257g").unwrap().unwrap(), common::raw("Go/GHSA-m425-mq94-257g.json"));
     let stored = db.get("GHSA-m425-mq94-257g").unwrap().unwrap();
     assert_eq!(stored, common::record("Go/GHSA-m425-mq94-257g.json"));
     let m = db.query(Ecosystem::Go, "google.golang.org/grpc", "v1.58.2").unwrap();
