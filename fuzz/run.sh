@@ -22,6 +22,8 @@ seed_glob() {
     pdm_lock) echo "pdm.lock" ;;
     pylock) echo "pylock*.toml" ;;
     sbom) echo "*.cdx.json *.spdx.json" ;;
+    osv_record) echo "MAL-*.json GHSA-*.json" ;;
+    policy) echo "default.toml firebreak*.toml" ;;
   esac
 }
 targets=("$@")
@@ -29,7 +31,7 @@ targets=("$@")
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t"
   for pattern in $(seed_glob "$t"); do
-    find ../fixtures ../examples -name "$pattern" -size -256k 2>/dev/null | while read -r f; do
+    find ../fixtures ../examples ../crates -name "$pattern" -size -256k 2>/dev/null | while read -r f; do
       cp "$f" "corpus/$t/$(printf '%s' "$f" | sha1sum | cut -c1-16)"
     done
   done

@@ -24,3 +24,24 @@ pub fn extract(file_name: &str, data: &[u8]) {
 pub fn sbom(data: &[u8]) {
     let _ = firebreak_sbom::read(data, "fuzz.json");
 }
+
+/// Parses `data` as one OSV record and, when it parses, matches it against a few versions
+/// in every ecosystem (the range evaluation sees hostile events and versions).
+pub fn osv(data: &[u8]) {
+    if let Ok(record) = firebreak_advisory::Record::from_slice("fuzz.json", data) {
+        let _ = record.kind();
+        let _ = record.severity();
+        for eco in firebreak_core::Ecosystem::ALL {
+            for version in ["0", "1.0.0", "v1.2.3", "2.0.0-rc.1", "1.0a1"] {
+                let _ = firebreak_advisory::affects(&record, eco, "x", version);
+            }
+        }
+    }
+}
+
+/// Parses `data` as a policy file.
+pub fn policy(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = firebreak_policy::parse("firebreak.toml", text);
+    }
+}

@@ -48,14 +48,15 @@ pub fn analyze(db: &Database, inventory: &Inventory, out: &mut Vec<Finding>) -> 
 
 /// The advisory's own page first, then the other references, then osv.dev.
 fn links(db: &Database, m: &Match) -> Result<Vec<String>, StoreError> {
-    let mut links = Vec::new();
+    let mut links: Vec<String> = m.url.iter().cloned().collect();
     if let Some(record) = db.get(&m.id)? {
         let mut refs: Vec<_> = record.references.iter().collect();
         refs.sort_by_key(|r| r.kind != "ADVISORY");
         links.extend(refs.into_iter().map(|r| r.url.clone()));
     }
     links.push(format!("https://osv.dev/vulnerability/{}", m.id));
-    links.dedup();
+    let mut seen = std::collections::HashSet::new();
+    links.retain(|l| seen.insert(l.clone()));
     links.truncate(5);
     Ok(links)
 }
