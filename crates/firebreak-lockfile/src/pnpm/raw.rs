@@ -143,8 +143,8 @@ pub(super) fn parse(path: &Utf8Path, text: &str) -> Result<(Format, Lockfile), E
     if text.trim().is_empty() {
         return Err(util::schema(path, "lockfileVersion", None, "a pnpm lockfile", "an empty file"));
     }
-    reject_aliases(path, text)?;
-    let probe: VersionProbe = serde_norway::from_str(text).map_err(|e| util::yaml_error(path, &e))?;
+    precheck(path, text)?;
+    let probe: VersionProbe = serde_norway::from_str(text).map_err(|e| yaml_error(path, &e))?;
     let format = match probe.lockfile_version {
         None => {
             return Err(util::schema(path, "lockfileVersion", None, "a lockfile version", "nothing"));
@@ -165,22 +165,80 @@ pub(super) fn parse(path: &Utf8Path, text: &str) -> Result<(Format, Lockfile), E
             });
         }
     };
-    let lock: Lockfile = serde_norway::from_str(text).map_err(|e| util::yaml_error(path, &e))?;
+    let lock: Lockfile = serde_norway::from_str(text).map_err(|e| yaml_error(path, &e))?;
     Ok((format, lock))
 }
 
-/// Refuses YAML aliases (`*name`). pnpm never writes anchors or aliases, and a parser
-/// replays an aliased subtree at every use, so a small file of nested aliases (a
-/// "billion laughs") expands into a huge tree. serde_norway caps replays at 100 per
-/// event, but a large anchored subtree times that cap is still quadratic work; refusing
-/// aliases outright keeps reading linear.
+/// A YAML error: a value of the wrong type becomes a schema error at its key path
+/// (serde_norway prefixes such messages with the path, `packages./a@1.0.0.dev: invalid
+/// type: …`); anything else is a located syntax error.
+fn yaml_error(path: &Utf8Path, e: &serde_norway::Error) -> ExtractError {
+    let message = e.to_string();
+    let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(m, _)| m);
+    let (key_path, detail) = match message.split_once(": ") {
+        Some((key, rest)) if !key.contains(' ') => (key, rest),
+        _ => ("", message),
+    };
+    let line = e.location().map(|l| l.line() as u32);
+    let key_path = if key_path.is_empty() { "(document)" } else { key_path };
+    if let Some(rest) =
+        detail.strip_prefix("invalid type: ").or_else(|| detail.strip_prefix("invalid value: "))
+        && let Some((found, expected)) = rest.rsplit_once(", expected ")
+    {
+        let expected = if expected.starts_with("struct ") { "a mapping" } else { expected };
+        return util::schema(path, key_path, line, expected, found);
+    }
+    if detail.starts_with("data did not match any variant of untagged enum ImporterDep") {
+        return util::schema(
+            path,
+            key_path,
+            line,
+            "a version string or a `{specifier, version}` mapping for each dependency",
+            "another value",
+        );
+    }
+    if detail.starts_with("data did not match any variant of untagged enum VersionValue") {
+        // Only `lockfileVersion` has this type; serde loses the path inside untagged enums.
+        return util::schema(path, "lockfileVersion", line, "a number or a string", "another value");
+    }
+    if let Some(field) = detail.strip_prefix("missing field ") {
+        return util::schema(path, key_path, line, format!("the field {field}"), "nothing");
+    }
+    util::yaml_error(path, e)
+}
+
+/// Deepest flow-collection nesting (`[` / `{`) accepted. pnpm writes flow collections
+/// one level deep (`resolution: {integrity: …}`, `cpu: [x64]`).
+const MAX_FLOW_DEPTH: u32 = 32;
+
+/// Refuses, before parsing, the two YAML constructs whose cost is not linear in the
+/// file's size; pnpm writes neither.
 ///
-/// The scan is lexical: a `*` that starts a node (at the start of a line's content, or
-/// after `: `, `- `, `[`, `{` or `,`) outside quotes on that line. pnpm quotes every
-/// scalar that starts with `*` (`'*'`), so real lockfiles never trip it.
-fn reject_aliases(path: &Utf8Path, text: &str) -> Result<(), ExtractError> {
+/// - Aliases (`*name`): a parser replays an aliased subtree at every use, so a small file
+///   of nested aliases (a "billion laughs") expands into a huge tree. serde_norway caps
+///   replays at 100 per event, but a large anchored subtree times that cap is still
+///   quadratic work (a 1 MB document of 100,000 aliases to a 100,000-item list ran for
+///   over two minutes).
+/// - Deeply nested flow collections: libyaml checks every open flow level at every token,
+///   so `[[[[…]]]]` 20,000 deep takes seconds and 100,000 deep minutes, long before
+///   serde's recursion limit applies (the parser reads the whole file first).
+///
+/// The scan is lexical, one line at a time: a `*`, `[` or `{` counts where a node starts
+/// (at the start of a line's content, or after `: `, `- `, `[`, `{` or `,`) and outside
+/// quotes that open on that line. pnpm quotes every scalar that starts with `*` or a
+/// bracket, so the files it writes never trip it. Being lexical, it is a guard against
+/// bombs, not a YAML validator: a document crafted to desynchronise it (flow collections
+/// interleaved with multi-line quoted scalars) could still nest deeper.
+fn precheck(path: &Utf8Path, text: &str) -> Result<(), ExtractError> {
+    let refuse = |number: usize, line: &str, i: usize, message: String| ExtractError::Syntax {
+        path: path.to_owned(),
+        line: number as u32 + 1,
+        column: line.get(..i).map_or(1, |l| l.chars().count() as u32 + 1),
+        message,
+    };
+    let mut depth: u32 = 0;
     for (number, line) in text.lines().enumerate() {
-        if !line.contains('*') {
+        if !line.contains(['*', '[', '{', ']', '}']) {
             continue;
         }
         let bytes = line.as_bytes();
@@ -190,24 +248,46 @@ fn reject_aliases(path: &Utf8Path, text: &str) -> Result<(), ExtractError> {
             if let Some(q) = quote {
                 if b == q {
                     quote = None;
+                    node_start = false;
                 }
                 continue;
             }
             match b {
                 b'\'' | b'"' if node_start => quote = Some(b),
-                b'#' if node_start => break,
+                b'#' if node_start || i == 0 || bytes[i - 1] == b' ' || bytes[i - 1] == b'\t' => break,
                 b'*' if node_start && bytes.get(i + 1).is_some_and(|c| !c.is_ascii_whitespace()) => {
-                    return Err(ExtractError::Syntax {
-                        path: path.to_owned(),
-                        line: number as u32 + 1,
-                        column: line[..i].chars().count() as u32 + 1,
-                        message: "YAML aliases (`*name`) are not allowed: pnpm never writes them, and \
-                                  expanding them can take unbounded memory"
+                    return Err(refuse(
+                        number,
+                        line,
+                        i,
+                        "YAML aliases (`*name`) are not allowed: pnpm never writes them, and \
+                         expanding them can take unbounded memory"
                             .to_owned(),
-                    });
+                    ));
                 }
                 b' ' | b'\t' => {}
-                b'[' | b'{' | b',' => node_start = true,
+                b'[' | b'{' => {
+                    if node_start {
+                        depth += 1;
+                        if depth > MAX_FLOW_DEPTH {
+                            return Err(refuse(
+                                number,
+                                line,
+                                i,
+                                format!(
+                                    "flow collections (`[`, `{{`) nested more than {MAX_FLOW_DEPTH} deep; \
+                                     pnpm writes them one level deep"
+                                ),
+                            ));
+                        }
+                    }
+                    node_start = true;
+                }
+                b']' | b'}' => {
+                    depth = depth.saturating_sub(1);
+                    node_start = false;
+                }
+                b',' => node_start = true,
                 b':' | b'-' => {
                     node_start = bytes.get(i + 1).is_none_or(|c| *c == b' ' || *c == b'\t');
                 }
@@ -313,10 +393,24 @@ mod tests {
     #[test]
     fn aliases_are_found_outside_quotes_only() {
         let p = Utf8Path::new("pnpm-lock.yaml");
-        assert!(reject_aliases(p, "a: '*'\nb: \"*x\"\nc: x*y\nd: [1, '*']\n# *x\n").is_ok());
-        let err = reject_aliases(p, "a: &a [1]\nb:\n  - *a\n").unwrap_err();
+        assert!(
+            precheck(p, "a: '*'\nb: \"*x\"\nc: x*y\nd: [1, '*']\n# *x\ne: {a: '[[[[', b: x # [[[\n").is_ok()
+        );
+        let err = precheck(p, "a: &a [1]\nb:\n  - *a\n").unwrap_err();
         assert!(matches!(err, ExtractError::Syntax { line: 3, column: 5, .. }), "{err:?}");
-        assert!(reject_aliases(p, "x: [*a, 1]\n").is_err());
-        assert!(reject_aliases(p, "*a : 1\n").is_err());
+        assert!(precheck(p, "x: [*a, 1]\n").is_err());
+        assert!(precheck(p, "*a : 1\n").is_err());
+    }
+
+    #[test]
+    fn flow_depth_is_bounded() {
+        let p = Utf8Path::new("pnpm-lock.yaml");
+        let ok = format!("a: {}{}\n", "[".repeat(32), "]".repeat(32));
+        assert!(precheck(p, &ok.repeat(1000)).is_ok(), "depth returns to zero after each collection");
+        let deep = format!("a: {}{}\n", "[".repeat(33), "]".repeat(33));
+        let err = precheck(p, &deep).unwrap_err();
+        assert!(matches!(err, ExtractError::Syntax { line: 1, column: 36, .. }), "{err:?}");
+        let multiline = "a:\n".to_owned() + &"  - [\n".repeat(40);
+        assert!(precheck(p, &multiline).is_err(), "nesting across lines counts too");
     }
 }
