@@ -299,3 +299,26 @@ fn schema_errors_read_well() {
         "failed to read `proj/pnpm-lock.yaml` at `packages./a@1.0.0.dependencies` (line 4): expected a map, found sequence"
     );
 }
+
+#[test]
+fn every_truncation_and_byte_flip_of_a_real_lockfile_is_handled() {
+    // No panic, whatever the cut or the damage; a cut at a line end often still parses.
+    let root = camino::Utf8PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for format in ["pnpm-v5.4", "pnpm-v6", "pnpm-v9"] {
+        let path = root.join(format!("fixtures/lockfiles/npm/{format}/workspace/pnpm-lock.yaml"));
+        let bytes = fs_err::read(&path).expect("fixture");
+        let (mut tried, mut errors) = (0, 0);
+        for cut in (0..bytes.len()).step_by(3) {
+            tried += 1;
+            errors += usize::from(read_bytes(&bytes[..cut]).is_err());
+        }
+        assert!(errors > tried / 4, "{format}: many cuts are errors ({errors} of {tried})");
+        for (i, flip) in
+            (0..bytes.len()).step_by(7).zip([b'[', b'{', b':', b'\'', b'"', b'*', b'\n', 0xff].iter().cycle())
+        {
+            let mut damaged = bytes.clone();
+            damaged[i] = *flip;
+            let _ = read_bytes(&damaged);
+        }
+    }
+}
