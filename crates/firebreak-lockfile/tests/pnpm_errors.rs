@@ -322,3 +322,15 @@ fn every_truncation_and_byte_flip_of_a_real_lockfile_is_handled() {
         }
     }
 }
+
+#[test]
+fn aliases_inside_the_graph() {
+    let text = "lockfileVersion: '9.0'\nimporters:\n  .:\n    dependencies:\n      a:\n        specifier: ^1.0.0\n        version: 1.0.0\npackages:\n  a@1.0.0:\n    resolution: {integrity: sha512-AAAA}\n  real@2.0.0:\n    resolution: {integrity: sha512-AAAA}\nsnapshots:\n  a@1.0.0:\n    dependencies:\n      renamed: real@2.0.0\n  real@2.0.0: {}\n";
+    let inv = read(text).expect("reads");
+    let real = inv.packages.iter().position(|p| p.name == "real").expect("real");
+    assert_eq!(inv.packages[real].alias.as_deref(), Some("renamed"));
+    assert!(
+        inv.edges.iter().any(|e| e.to.index() == real && e.from != NodeRef::Root(firebreak_core::RootId(0)))
+    );
+    assert!(!inv.packages[real].direct);
+}

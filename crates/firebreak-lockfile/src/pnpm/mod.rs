@@ -333,6 +333,9 @@ fn build(
                     resolve(format, &by_key, name, reference)
                 };
                 let Some(to) = to else { continue };
+                if b.get(to).name != *name && b.get(to).alias.is_none() {
+                    b.get_mut(to).alias = Some(name.clone());
+                }
                 match peers.and_then(|p| p.get(name)) {
                     Some(range) => b.edge(NodeRef::Package(from), to, DepKind::Peer, Some(range)),
                     None => b.edge(NodeRef::Package(from), to, kind, None),
