@@ -334,3 +334,39 @@ fn aliases_inside_the_graph() {
     );
     assert!(!inv.packages[real].direct);
 }
+
+/// A v9 lockfile of `n` packages, each depending on the next three, every tenth also in a
+/// second peer-suffixed copy.
+fn synthetic_v9(n: usize) -> String {
+    let mut text = String::from(
+        "lockfileVersion: '9.0'\n\nimporters:\n\n  .:\n    dependencies:\n      p0:\n        specifier: ^1.0.0\n        version: 1.0.0\n\npackages:\n\n",
+    );
+    for i in 0..n {
+        text.push_str(&format!("  p{i}@1.0.0:\n    resolution: {{integrity: sha512-AAAA}}\n\n"));
+    }
+    text.push_str("snapshots:\n\n");
+    for i in 0..n {
+        let deps: String = (i + 1..(i + 4).min(n)).map(|d| format!("      p{d}: 1.0.0\n")).collect();
+        let body = if deps.is_empty() { " {}\n".to_owned() } else { format!("\n    dependencies:\n{deps}") };
+        text.push_str(&format!("  p{i}@1.0.0:{body}\n"));
+        if i % 10 == 0 {
+            text.push_str(&format!("  p{i}@1.0.0(p0@1.0.0):{body}\n"));
+        }
+    }
+    text
+}
+
+#[test]
+fn large_lockfiles_read_in_one_pass() {
+    let n = 10_000;
+    let text = synthetic_v9(n);
+    let start = Instant::now();
+    let inv = read(&text).expect("reads");
+    let elapsed = start.elapsed();
+    assert_eq!(inv.packages.len(), n, "peer copies merged");
+    assert_eq!(inv.edges.len(), 1 + 3 * (n - 3) + 2 + 1);
+    assert!(inv.packages.iter().all(|p| p.location.is_some() && !p.flags.dev && p.members.len() == 1));
+    assert_eq!(inv.packages.iter().find(|p| p.name == "p10").map(|p| p.paths.len()), Some(2));
+    // Generous for a debug build on a loaded machine; quadratic behaviour would take minutes.
+    assert!(elapsed < Duration::from_secs(30), "{elapsed:?}");
+}
