@@ -217,7 +217,7 @@ const MAX_FLOW_DEPTH: u32 = 32;
 /// - Aliases (`*name`): a parser replays an aliased subtree at every use, so a small file
 ///   of nested aliases (a "billion laughs") expands into a huge tree. serde_norway caps
 ///   replays at 100 per event, but a large anchored subtree times that cap is still
-///   quadratic work (a 1 MB document of 100,000 aliases to a 100,000-item list ran for
+///   quadratic work (a 1 MB document of 200,000 aliases to a 200,000-item list ran for
 ///   over two minutes).
 /// - Deeply nested flow collections: libyaml checks every open flow level at every token,
 ///   so `[[[[…]]]]` 20,000 deep takes seconds and 100,000 deep minutes, long before
