@@ -9,7 +9,8 @@ use std::collections::HashMap;
 
 use camino::Utf8Path;
 use firebreak_core::{
-    DepKind, Ecosystem, Hash, Inventory, InventoryBuilder, Location, NodeRef, PackageId, PackageSource, RootId,
+    DepKind, Ecosystem, Hash, Inventory, InventoryBuilder, Location, NodeRef, PackageId, PackageSource,
+    RootId,
 };
 use serde_json::{Map, Value};
 
@@ -129,13 +130,12 @@ fn blank(out: &mut [u8], i: usize) {
 fn package_lines(text: &str) -> HashMap<String, u32> {
     let index = LineIndex::new(text);
     let mut lines = HashMap::new();
-    let Some(start) = text.find("\"packages\"") else { return lines };
+    let Some(start) = text.find("\n  \"packages\": {") else { return lines };
     let mut offset = start;
     for line in text.get(start..).unwrap_or_default().split_inclusive('\n') {
-        if let Some(rest) = line.strip_prefix("    \"") {
+        if line.starts_with("    \"") {
             let mut de = serde_json::Deserializer::from_str(line.trim_start()).into_iter::<String>();
             if let Some(Ok(key)) = de.next() {
-                let _ = rest;
                 lines.insert(key, index.line(offset));
             }
         }
@@ -180,6 +180,9 @@ fn lookup<'a>(packages: &'a HashMap<String, Resolved>, key: &[&str], name: &str)
     })
 }
 
+/// One `packages` entry: its key, package, line and dependency tables.
+type Installed<'a> = (&'a str, PackageId, Option<u32>, Option<&'a Map<String, Value>>);
+
 #[derive(Debug, Clone, Copy)]
 enum Resolved {
     Package(PackageId),
@@ -203,7 +206,13 @@ fn deps_of<'a>(
     for (table, kind) in TABLES {
         let Some(t) = obj.get(table) else { continue };
         let Value::Object(t) = t else {
-            return Err(util::schema(path, format!("{key_path}.{table}"), line, "an object", util::json_type(t)));
+            return Err(util::schema(
+                path,
+                format!("{key_path}.{table}"),
+                line,
+                "an object",
+                util::json_type(t),
+            ));
         };
         for (name, range) in t {
             let Some(range) = range.as_str() else {
@@ -247,7 +256,7 @@ fn build(id: &str, path: &Utf8Path, text: &str, value: &Value) -> Result<Invento
         Some(v) => return Err(util::schema(path, "packages", None, "an object", util::json_type(v))),
     };
     let mut resolved: HashMap<String, Resolved> = HashMap::with_capacity(packages.len());
-    let mut infos: Vec<(&str, PackageId, Option<u32>, Option<&Map<String, Value>>)> = Vec::new();
+    let mut infos: Vec<Installed<'_>> = Vec::new();
     for (key, entry) in packages {
         let line = lines.get(key).copied();
         let key_path = format!("packages.{key:?}");
@@ -257,8 +266,14 @@ fn build(id: &str, path: &Utf8Path, text: &str, value: &Value) -> Result<Invento
         let Some(ident) = items.first().and_then(Value::as_str) else {
             return Err(util::schema(path, format!("{key_path}[0]"), line, "\"name@version\"", "none"));
         };
-        let Some((name, version)) = super_split(ident) else {
-            return Err(util::schema(path, format!("{key_path}[0]"), line, "\"name@version\"", format!("`{ident}`")));
+        let Some((name, version)) = split_ident(ident) else {
+            return Err(util::schema(
+                path,
+                format!("{key_path}[0]"),
+                line,
+                "\"name@version\"",
+                format!("`{ident}`"),
+            ));
         };
         if version.starts_with("workspace:") {
             resolved.insert(key.clone(), Resolved::Workspace);
@@ -320,7 +335,7 @@ fn build(id: &str, path: &Utf8Path, text: &str, value: &Value) -> Result<Invento
 }
 
 /// Splits `name@version` at the `@` after the name.
-fn super_split(ident: &str) -> Option<(&str, &str)> {
+fn split_ident(ident: &str) -> Option<(&str, &str)> {
     let at = ident.get(1..)?.find('@')? + 1;
     Some((ident.get(..at)?, ident.get(at + 1..)?))
 }

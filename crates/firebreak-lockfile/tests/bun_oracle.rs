@@ -15,7 +15,8 @@ fn repo_root() -> Utf8PathBuf {
 }
 
 fn fixture(case: &str, file: &str) -> String {
-    fs_err::read_to_string(repo_root().join(format!("fixtures/lockfiles/npm/{case}/{file}"))).expect("fixture")
+    fs_err::read_to_string(repo_root().join(format!("fixtures/lockfiles/npm/{case}/{file}")))
+        .expect("fixture")
 }
 
 fn extract_with(case: &str, file: &str, hint: &str, files: &dyn FileSystem) -> Inventory {
@@ -42,15 +43,18 @@ fn real(p: &Package) -> String {
     format!("{}@{}", p.name, p.version)
 }
 
+/// Sets of (name or path, version or directory).
+type Pairs = BTreeSet<(String, String)>;
+
 /// `bun pm ls --all` as install paths (`is-odd/is-number`) with versions; workspace lines apart.
-fn listed(case: &str) -> (BTreeSet<(String, String)>, BTreeSet<(String, String)>) {
+fn listed(case: &str) -> (Pairs, Pairs) {
     let mut packages = BTreeSet::new();
     let mut workspaces = BTreeSet::new();
     let mut stack: Vec<String> = Vec::new();
     for line in fixture(case, "bun-ls.oracle.txt").lines() {
         let Some((prefix, item)) = line.split_once("── ") else { continue };
         let depth = (prefix.chars().count() - 1) / 4;
-        let at = item[1..].find('@').unwrap() + 1;
+        let at = item[1..].find('@').expect("test data") + 1;
         let (name, version) = (&item[..at], &item[at + 1..]);
         stack.truncate(depth);
         stack.push(name.to_owned());
@@ -67,16 +71,16 @@ fn listed(case: &str) -> (BTreeSet<(String, String)>, BTreeSet<(String, String)>
 fn yarn_edges(case: &str) -> BTreeSet<(String, String)> {
     let mut edges = BTreeSet::new();
     for line in fixture(case, "yarn-info.oracle.json").lines() {
-        let v: Value = serde_json::from_str(line).unwrap();
-        let value = v["value"].as_str().unwrap();
-        let at = value[1..].find('@').unwrap() + 1;
+        let v: Value = serde_json::from_str(line).expect("test data");
+        let value = v["value"].as_str().expect("test data");
+        let at = value[1..].find('@').expect("test data") + 1;
         let from = if value[at + 1..].starts_with("workspace:") {
             value[..at].to_owned()
         } else {
-            format!("{}@{}", &value[..at], v["children"]["Version"].as_str().unwrap())
+            format!("{}@{}", &value[..at], v["children"]["Version"].as_str().expect("test data"))
         };
         for dep in v["children"]["Dependencies"].as_array().into_iter().flatten() {
-            let locator = dep["locator"].as_str().unwrap();
+            let locator = dep["locator"].as_str().expect("test data");
             if let Some((name, version)) = locator[1..].split_once("@npm:") {
                 edges.insert((from.clone(), format!("{}{name}@{version}", &locator[..1])));
             }
@@ -122,7 +126,7 @@ fn check(case: &str, yarn_case: &str) -> Inventory {
         assert_eq!(p.hashes.len(), 1, "{}", real(p));
         assert_eq!(p.source, PackageSource::Registry { url: None });
         let line = p.location.expect("location").line as usize;
-        let text = lock.lines().nth(line - 1).unwrap();
+        let text = lock.lines().nth(line - 1).expect("test data");
         assert!(text.contains(&format!("[\"{}@{}\"", p.name, p.version)), "{text}");
     }
     inv
@@ -132,7 +136,10 @@ fn check(case: &str, yarn_case: &str) -> Inventory {
 fn single_project_matches_bun_pm_ls() {
     let inv = check("bun", "yarn-berry");
     assert_eq!(inv.roots.len(), 1);
-    assert_eq!(flagged(&inv, |p| p.direct), set(&["is-odd@3.0.1", "is-number@7.0.0", "is-number@6.0.0", "once@1.4.0", "ms@2.1.3"]));
+    assert_eq!(
+        flagged(&inv, |p| p.direct),
+        set(&["is-odd@3.0.1", "is-number@7.0.0", "is-number@6.0.0", "once@1.4.0", "ms@2.1.3"])
+    );
     assert_eq!(flagged(&inv, |p| p.flags.dev), set(&["once@1.4.0", "wrappy@1.0.2"]));
     assert_eq!(flagged(&inv, |p| p.flags.optional), set(&["ms@2.1.3"]));
     let root_kinds: BTreeSet<(String, DepKind, String)> = inv
@@ -150,13 +157,16 @@ fn workspace_matches_bun_pm_ls() {
     let inv = check("bun-workspace", "yarn-berry-workspace");
     assert_eq!(inv.roots.len(), 3);
     assert_eq!(flagged(&inv, |p| p.flags.dev), set(&["ms@2.1.3", "once@1.4.0", "wrappy@1.0.2"]));
-    assert_eq!(flagged(&inv, |p| p.direct), set(&["ms@2.1.3", "is-odd@3.0.1", "is-number@7.0.0", "once@1.4.0"]));
+    assert_eq!(
+        flagged(&inv, |p| p.direct),
+        set(&["ms@2.1.3", "is-odd@3.0.1", "is-number@7.0.0", "once@1.4.0"])
+    );
 }
 
 #[test]
 fn lockb_is_refused_with_advice() {
     let path = Utf8PathBuf::from("bun.lockb");
-    let e = extractor_by_hint("bun.lockb").unwrap();
+    let e = extractor_by_hint("bun.lockb").expect("test data");
     let err = e.extract(&Source { path: &path, bytes: b"#!/usr/bin/env bun\n", files: &RepoFs }).unwrap_err();
     assert!(matches!(err, firebreak_lockfile::ExtractError::BunBinary { .. }), "{err}");
 }

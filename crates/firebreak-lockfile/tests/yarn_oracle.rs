@@ -23,7 +23,8 @@ fn repo_root() -> Utf8PathBuf {
 }
 
 fn fixture(case: &str, file: &str) -> String {
-    fs_err::read_to_string(repo_root().join(format!("fixtures/lockfiles/npm/{case}/{file}"))).expect("fixture")
+    fs_err::read_to_string(repo_root().join(format!("fixtures/lockfiles/npm/{case}/{file}")))
+        .expect("fixture")
 }
 
 fn extract_with(case: &str, files: &dyn FileSystem) -> Inventory {
@@ -61,7 +62,11 @@ fn package_edges(inv: &Inventory) -> BTreeSet<(String, String, String)> {
         .filter(|e| matches!(e.from, NodeRef::Package(_)))
         .map(|e| {
             let to = inv.package(e.to);
-            (node_name(inv, e.from), to.alias.clone().unwrap_or(to.name.clone()), e.requested.clone().unwrap_or_default())
+            (
+                node_name(inv, e.from),
+                to.alias.clone().unwrap_or(to.name.clone()),
+                e.requested.clone().unwrap_or_default(),
+            )
         })
         .collect()
 }
@@ -125,7 +130,10 @@ fn classic_matches_yarn_list() {
     // once (which alone brings wrappy); optionalDependencies ms.
     assert_eq!(inv.roots.len(), 1);
     assert_eq!(inv.roots[0].name, "fixture-app");
-    assert_eq!(flagged(&inv, |p| p.direct), set(&["is-odd@3.0.1", "is-number@7.0.0", "isnum-old@6.0.0", "once@1.4.0", "ms@2.1.3"]));
+    assert_eq!(
+        flagged(&inv, |p| p.direct),
+        set(&["is-odd@3.0.1", "is-number@7.0.0", "isnum-old@6.0.0", "once@1.4.0", "ms@2.1.3"])
+    );
     assert_eq!(flagged(&inv, |p| p.flags.dev), set(&["once@1.4.0", "wrappy@1.0.2"]));
     assert_eq!(flagged(&inv, |p| p.flags.optional), set(&["ms@2.1.3"]));
     let alias = inv.packages.iter().find(|p| p.alias.is_some()).expect("alias");
@@ -162,26 +170,25 @@ fn classic_workspace_members_from_package_json() {
     let (packages, edges) = v1_oracle("yarn-v1-workspace", &["@fixture/a", "@fixture/b"]);
     assert_eq!(inv.packages.iter().map(installed).collect::<BTreeSet<_>>(), packages);
     assert_eq!(package_edges(&inv), edges);
-    let roots: BTreeSet<(String, String)> = inv.roots.iter().map(|r| (r.name.clone(), r.path.clone())).collect();
-    let expected: BTreeSet<(String, String)> = [
-        ("fixture-monorepo", ""),
-        ("@fixture/a", "packages/a"),
-        ("@fixture/b", "packages/b"),
-    ]
-    .iter()
-    .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
-    .collect();
+    let roots: BTreeSet<(String, String)> =
+        inv.roots.iter().map(|r| (r.name.clone(), r.path.clone())).collect();
+    let expected: BTreeSet<(String, String)> =
+        [("fixture-monorepo", ""), ("@fixture/a", "packages/a"), ("@fixture/b", "packages/b")]
+            .iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect();
     assert_eq!(roots, expected);
     // yarn list shows each member's own dependencies as shadow children.
-    let list: Value = serde_json::from_str(&fixture("yarn-v1-workspace", "yarn-list.oracle.json")).unwrap();
-    for tree in list["data"]["trees"].as_array().unwrap() {
-        let (name, _) = split(tree["name"].as_str().unwrap());
+    let list: Value =
+        serde_json::from_str(&fixture("yarn-v1-workspace", "yarn-list.oracle.json")).expect("test data");
+    for tree in list["data"]["trees"].as_array().expect("test data") {
+        let (name, _) = split(tree["name"].as_str().expect("test data"));
         let Some(root) = inv.roots.iter().position(|r| r.name == name) else { continue };
         let want: BTreeSet<String> = tree["children"]
             .as_array()
-            .unwrap()
+            .expect("test data")
             .iter()
-            .map(|c| split(c["name"].as_str().unwrap()).0)
+            .map(|c| split(c["name"].as_str().expect("test data")).0)
             .filter(|n| !n.starts_with("@fixture/"))
             .collect();
         let got: BTreeSet<String> = inv
@@ -193,7 +200,10 @@ fn classic_workspace_members_from_package_json() {
         assert_eq!(got, want, "{name}");
     }
     assert_eq!(flagged(&inv, |p| p.flags.dev), set(&["ms@2.1.3", "once@1.4.0", "wrappy@1.0.2"]));
-    assert_eq!(flagged(&inv, |p| p.direct), set(&["ms@2.1.3", "is-odd@3.0.1", "is-number@7.0.0", "once@1.4.0"]));
+    assert_eq!(
+        flagged(&inv, |p| p.direct),
+        set(&["ms@2.1.3", "is-odd@3.0.1", "is-number@7.0.0", "once@1.4.0"])
+    );
 }
 
 #[test]
@@ -222,15 +232,15 @@ fn berry_oracle(case: &str) -> Berry {
     let mut workspaces = BTreeSet::new();
     for line in text.lines() {
         let v: Value = serde_json::from_str(line).expect("json line");
-        let (name, reference) = locator(v["value"].as_str().unwrap());
+        let (name, reference) = locator(v["value"].as_str().expect("test data"));
         if reference.starts_with("workspace:") {
             workspaces.insert(name);
         }
     }
     for line in text.lines() {
         let v: Value = serde_json::from_str(line).expect("json line");
-        let (name, reference) = locator(v["value"].as_str().unwrap());
-        let version = v["children"]["Version"].as_str().unwrap().to_owned();
+        let (name, reference) = locator(v["value"].as_str().expect("test data"));
+        let version = v["children"]["Version"].as_str().expect("test data").to_owned();
         let from = if let Some(dir) = reference.strip_prefix("workspace:") {
             let dir = if dir == "." { "" } else { dir };
             out.roots.insert((name.clone(), dir.to_owned(), version));
@@ -241,7 +251,7 @@ fn berry_oracle(case: &str) -> Berry {
             id
         };
         for dep in v["children"]["Dependencies"].as_array().into_iter().flatten() {
-            let (to, to_ref) = locator(dep["locator"].as_str().unwrap());
+            let (to, to_ref) = locator(dep["locator"].as_str().expect("test data"));
             if workspaces.contains(&to) {
                 continue;
             }
@@ -286,13 +296,20 @@ fn check_berry(case: &str) -> Inventory {
 #[test]
 fn berry_matches_yarn_info() {
     let inv = check_berry("yarn-berry");
-    assert_eq!(flagged(&inv, |p| p.direct), set(&["is-odd@3.0.1", "is-number@7.0.0", "is-number@6.0.0", "once@1.4.0", "ms@2.1.3"]));
+    assert_eq!(
+        flagged(&inv, |p| p.direct),
+        set(&["is-odd@3.0.1", "is-number@7.0.0", "is-number@6.0.0", "once@1.4.0", "ms@2.1.3"])
+    );
     assert_eq!(flagged(&inv, |p| p.flags.dev), set(&["once@1.4.0", "wrappy@1.0.2"]));
     assert_eq!(flagged(&inv, |p| p.flags.optional), set(&["ms@2.1.3"]));
     let lock = fixture("yarn-berry", "yarn.lock");
     for p in &inv.packages {
         let line = p.location.expect("location").line as usize;
-        assert!(lock.lines().nth(line - 1).unwrap().starts_with(&format!("\"{}@", p.name)), "{}", real(p));
+        assert!(
+            lock.lines().nth(line - 1).expect("test data").starts_with(&format!("\"{}@", p.name)),
+            "{}",
+            real(p)
+        );
     }
 }
 
@@ -300,7 +317,10 @@ fn berry_matches_yarn_info() {
 fn berry_workspace_matches_yarn_info() {
     let inv = check_berry("yarn-berry-workspace");
     assert_eq!(flagged(&inv, |p| p.flags.dev), set(&["ms@2.1.3", "once@1.4.0", "wrappy@1.0.2"]));
-    assert_eq!(flagged(&inv, |p| p.direct), set(&["ms@2.1.3", "is-odd@3.0.1", "is-number@7.0.0", "once@1.4.0"]));
+    assert_eq!(
+        flagged(&inv, |p| p.direct),
+        set(&["ms@2.1.3", "is-odd@3.0.1", "is-number@7.0.0", "once@1.4.0"])
+    );
 }
 
 #[test]

@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 
 use camino::Utf8Path;
-use firebreak_core::{DepKind, Ecosystem, Inventory, InventoryBuilder, Location, NodeRef, PackageId, PackageSource};
+use firebreak_core::{
+    DepKind, Ecosystem, Inventory, InventoryBuilder, Location, NodeRef, PackageId, PackageSource,
+};
 use serde_norway::Value;
 
 use super::{Dep, Entry, Manifest, split_descriptor};
@@ -137,7 +139,8 @@ pub(super) fn parse(path: &Utf8Path, text: &str) -> Result<BerryLock, ExtractErr
             _ => Vec::new(),
         };
         let mut deps = Vec::new();
-        for (table, kind) in [("dependencies", DepKind::Normal), ("optionalDependencies", DepKind::Optional)] {
+        for (table, kind) in [("dependencies", DepKind::Normal), ("optionalDependencies", DepKind::Optional)]
+        {
             match fields.get(table) {
                 None => {}
                 Some(Value::Mapping(m)) => {
@@ -156,7 +159,13 @@ pub(super) fn parse(path: &Utf8Path, text: &str) -> Result<BerryLock, ExtractErr
                     }
                 }
                 Some(v) => {
-                    return Err(util::schema(path, format!("{key}.{table}"), line, "a mapping", kind_name(v)));
+                    return Err(util::schema(
+                        path,
+                        format!("{key}.{table}"),
+                        line,
+                        "a mapping",
+                        kind_name(v),
+                    ));
                 }
             }
         }
@@ -248,7 +257,12 @@ pub(super) fn build(id: &str, source: &Source<'_>, lock: &BerryLock) -> Result<I
                     pkg.source = src;
                     let (key_name, _) = super::entry_name(&e.entry.descriptors);
                     if key_name != name {
-                        pkg.alias = e.entry.descriptors.first().and_then(|d| split_descriptor(d)).map(|d| d.0.to_owned());
+                        pkg.alias = e
+                            .entry
+                            .descriptors
+                            .first()
+                            .and_then(|d| split_descriptor(d))
+                            .map(|d| d.0.to_owned());
                     }
                 }
                 nodes.push(Node::Package(pid));

@@ -66,7 +66,7 @@ fn parse_line(path: &Utf8Path, number: u32, raw: &str) -> Result<Option<Line>, E
     if content.starts_with('\t') {
         return Err(syntax(path, number, indent + 1, "tab in indentation: expected spaces"));
     }
-    if indent % 2 != 0 {
+    if !indent.is_multiple_of(2) {
         return Err(syntax(path, number, indent + 1, "indentation is not a multiple of two spaces"));
     }
     let mut tokens: Vec<String> = Vec::new();
@@ -98,8 +98,7 @@ fn parse_line(path: &Utf8Path, number: u32, raw: &str) -> Result<Option<Line>, E
                 let start = i;
                 while i < bytes.len() {
                     let b = bytes.get(i).copied().unwrap_or(b' ');
-                    let ends_colon =
-                        b == b':' && bytes.get(i + 1).is_none_or(|n| *n == b' ' || *n == b'\r');
+                    let ends_colon = b == b':' && bytes.get(i + 1).is_none_or(|n| *n == b' ' || *n == b'\r');
                     if b == b' ' || b == b',' || ends_colon {
                         break;
                     }

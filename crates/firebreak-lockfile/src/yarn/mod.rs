@@ -25,7 +25,8 @@ use std::collections::HashMap;
 
 use camino::Utf8Path;
 use firebreak_core::{
-    DepKind, Ecosystem, Hash, Inventory, InventoryBuilder, Location, NodeRef, PackageId, PackageSource, RootId,
+    DepKind, Ecosystem, Hash, Inventory, InventoryBuilder, Location, NodeRef, PackageId, PackageSource,
+    RootId,
 };
 use serde_json::Value;
 
@@ -117,7 +118,8 @@ impl Manifest {
             return Err(util::schema(&path, "(top)", None, "an object", util::json_type(&value)));
         };
         let string = |key: &str| map.get(key).and_then(Value::as_str).map(str::to_owned);
-        let mut manifest = Manifest { name: string("name"), version: string("version"), ..Manifest::default() };
+        let mut manifest =
+            Manifest { name: string("name"), version: string("version"), ..Manifest::default() };
         for (field, kind) in [
             ("dependencies", DepKind::Normal),
             ("optionalDependencies", DepKind::Optional),
@@ -147,7 +149,9 @@ impl Manifest {
         }
         let workspaces = match map.get("workspaces") {
             Some(Value::Array(list)) => list.clone(),
-            Some(Value::Object(o)) => o.get("packages").and_then(Value::as_array).cloned().unwrap_or_default(),
+            Some(Value::Object(o)) => {
+                o.get("packages").and_then(Value::as_array).cloned().unwrap_or_default()
+            }
             _ => Vec::new(),
         };
         manifest.workspaces = workspaces.iter().filter_map(Value::as_str).map(str::to_owned).collect();
