@@ -275,18 +275,20 @@ fn berry_edges(inv: &Inventory) -> BTreeSet<(String, String)> {
         .collect()
 }
 
-fn check_berry(case: &str) -> Inventory {
+fn check_berry(case: &str, format_version: &str) -> Inventory {
     let inv = extract(case);
     let o = berry_oracle(case);
     assert_eq!(inv.packages.iter().map(real).collect::<BTreeSet<_>>(), o.packages);
     assert_eq!(berry_edges(&inv), o.edges);
-    let roots: BTreeSet<(String, String, String)> = inv
-        .roots
-        .iter()
-        .map(|r| (r.name.clone(), r.path.clone(), r.version.clone().unwrap_or_default()))
-        .collect();
-    assert_eq!(roots, o.roots);
-    assert_eq!(inv.lockfiles[0].format_version.as_deref(), Some("10"));
+    // yarn 2 reports a workspace's version as `0.0.0-use.local`; the manifest has the real one.
+    let roots: BTreeSet<(String, String)> =
+        inv.roots.iter().map(|r| (r.name.clone(), r.path.clone())).collect();
+    assert_eq!(roots, o.roots.iter().map(|(n, p, _)| (n.clone(), p.clone())).collect());
+    for (name, _, version) in o.roots.iter().filter(|r| r.2 != "0.0.0-use.local") {
+        let root = inv.roots.iter().find(|r| &r.name == name).expect("root");
+        assert_eq!(root.version.as_deref(), Some(version.as_str()), "{name}");
+    }
+    assert_eq!(inv.lockfiles[0].format_version.as_deref(), Some(format_version));
     // `checksum` is yarn's cache-zip digest, not a tarball hash.
     assert!(inv.packages.iter().all(|p| p.hashes.is_empty()));
     assert!(inv.packages.iter().all(|p| p.source == PackageSource::Registry { url: None }));
@@ -295,14 +297,21 @@ fn check_berry(case: &str) -> Inventory {
 
 #[test]
 fn berry_matches_yarn_info() {
-    let inv = check_berry("yarn-berry");
+    for (case, version) in [("yarn-berry", "10"), ("yarn-berry-v6", "6"), ("yarn-berry-v4", "4")] {
+        check_single_berry(case, version);
+    }
+}
+
+/// yarn 4 (format 10), 3 (format 6, dependency ranges without `npm:`) and 2 (format 4).
+fn check_single_berry(case: &str, version: &str) {
+    let inv = check_berry(case, version);
     assert_eq!(
         flagged(&inv, |p| p.direct),
         set(&["is-odd@3.0.1", "is-number@7.0.0", "is-number@6.0.0", "once@1.4.0", "ms@2.1.3"])
     );
     assert_eq!(flagged(&inv, |p| p.flags.dev), set(&["once@1.4.0", "wrappy@1.0.2"]));
     assert_eq!(flagged(&inv, |p| p.flags.optional), set(&["ms@2.1.3"]));
-    let lock = fixture("yarn-berry", "yarn.lock");
+    let lock = fixture(case, "yarn.lock");
     for p in &inv.packages {
         let line = p.location.expect("location").line as usize;
         assert!(
@@ -315,7 +324,7 @@ fn berry_matches_yarn_info() {
 
 #[test]
 fn berry_workspace_matches_yarn_info() {
-    let inv = check_berry("yarn-berry-workspace");
+    let inv = check_berry("yarn-berry-workspace", "10");
     assert_eq!(flagged(&inv, |p| p.flags.dev), set(&["ms@2.1.3", "once@1.4.0", "wrappy@1.0.2"]));
     assert_eq!(
         flagged(&inv, |p| p.direct),

@@ -15,8 +15,9 @@ use super::{Dep, Entry, Manifest, split_descriptor};
 use crate::util;
 use crate::{ExtractError, Source};
 
-/// `__metadata.version` values read. Version 10 is what yarn 4.18 writes (checked with the
-/// fixtures); 4 to 8 were written by yarn 2 to 4.0 with the same entry layout.
+/// `__metadata.version` values read. Checked against fixtures: 4 (yarn 2.4.2), 6 (yarn 3.8.7,
+/// dependency ranges without the `npm:` prefix) and 10 (yarn 4.18.1). 5, 7, 8 and 9 lie between
+/// versions checked and were written by yarn releases between them, with the same entry layout.
 const VERSIONS: std::ops::RangeInclusive<u64> = 4..=10;
 const SUPPORTED: &str = "yarn 2+ lockfile versions 4 to 10 and the classic v1 format";
 
