@@ -17,8 +17,11 @@ use serde_json::{Map, Value};
 use crate::util::{self, LineIndex};
 use crate::{ExtractError, Extractor, Source};
 
-/// `lockfileVersion` 0 was written by bun 1.1.39 to 1.1.x, 1 by bun 1.2 (checked: 1.2.23).
-const SUPPORTED: &str = "lockfileVersion 0 and 1";
+/// `lockfileVersion` 0 was written by bun 1.1.39 to 1.1.x, 1 by bun 1.2 and 1.3 (checked:
+/// 1.2.23), 2 by bun 1.4 for new lockfiles (checked: 1.4.5). Version 2 has the same content as
+/// 1; it only makes bun itself refuse some unsafe entries when installing. `configVersion`
+/// (bun 1.3.2+) picks bun's install layout and does not change what is locked.
+const SUPPORTED: &str = "lockfileVersion 0, 1 and 2";
 
 /// Reads `bun.lock`.
 pub(crate) struct BunLock;
@@ -235,7 +238,7 @@ fn build(id: &str, path: &Utf8Path, text: &str, value: &Value) -> Result<Invento
         return Err(util::schema(path, "(top)", Some(1), "an object", util::json_type(value)));
     };
     let version = match top.get("lockfileVersion") {
-        Some(Value::Number(n)) if matches!(n.as_u64(), Some(0 | 1)) => n.to_string(),
+        Some(Value::Number(n)) if matches!(n.as_u64(), Some(0..=2)) => n.to_string(),
         Some(other) => {
             return Err(ExtractError::UnsupportedVersion {
                 path: path.to_owned(),

@@ -37,7 +37,7 @@ fn versions() {
         .as_deref(),
         Some("0")
     );
-    for bad in ["2", "\"1\"", "-1"] {
+    for bad in ["3", "\"1\"", "-1"] {
         let err = read(&GOOD.replace("\"lockfileVersion\": 1", &format!("\"lockfileVersion\": {bad}")))
             .unwrap_err();
         assert!(matches!(&err, ExtractError::UnsupportedVersion { found, .. } if found == bad), "{err}");

@@ -110,7 +110,7 @@ fn set(items: &[&str]) -> BTreeSet<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
 }
 
-fn check(case: &str, yarn_case: &str) -> Inventory {
+fn check(case: &str, yarn_case: &str, version: &str) -> Inventory {
     let inv = extract(case);
     let (packages, workspaces) = listed(case);
     let paths: BTreeSet<(String, String)> =
@@ -120,7 +120,7 @@ fn check(case: &str, yarn_case: &str) -> Inventory {
         inv.roots.iter().filter(|r| !r.path.is_empty()).map(|r| (r.name.clone(), r.path.clone())).collect();
     assert_eq!(members, workspaces);
     assert_eq!(edges(&inv), yarn_edges(yarn_case));
-    assert_eq!(inv.lockfiles[0].format_version.as_deref(), Some("1"));
+    assert_eq!(inv.lockfiles[0].format_version.as_deref(), Some(version));
     let lock = fixture(case, "bun.lock");
     for p in &inv.packages {
         assert_eq!(p.hashes.len(), 1, "{}", real(p));
@@ -134,7 +134,14 @@ fn check(case: &str, yarn_case: &str) -> Inventory {
 
 #[test]
 fn single_project_matches_bun_pm_ls() {
-    let inv = check("bun", "yarn-berry");
+    // bun 1.2.23 writes lockfileVersion 1, bun 1.4.5 lockfileVersion 2 with `configVersion`.
+    for (case, version) in [("bun", "1"), ("bun-v2", "2")] {
+        check_single(case, version);
+    }
+}
+
+fn check_single(case: &str, version: &str) {
+    let inv = check(case, "yarn-berry", version);
     assert_eq!(inv.roots.len(), 1);
     assert_eq!(
         flagged(&inv, |p| p.direct),
@@ -154,7 +161,7 @@ fn single_project_matches_bun_pm_ls() {
 
 #[test]
 fn workspace_matches_bun_pm_ls() {
-    let inv = check("bun-workspace", "yarn-berry-workspace");
+    let inv = check("bun-workspace", "yarn-berry-workspace", "1");
     assert_eq!(inv.roots.len(), 3);
     assert_eq!(flagged(&inv, |p| p.flags.dev), set(&["ms@2.1.3", "once@1.4.0", "wrappy@1.0.2"]));
     assert_eq!(
