@@ -177,3 +177,24 @@ fn every_prefix_reads_or_fails_cleanly() {
         prefixes(&fs_err::read_to_string(root.join(case).join("yarn.lock")).expect("test data"));
     }
 }
+
+#[test]
+fn old_classic_entries_hash_from_resolved_fragment() {
+    let text = format!(
+        "{HEADER}a@^1:\n  version \"1.0.0\"\n  resolved \"https://registry.yarnpkg.com/a/-/a-1.0.0.tgz#0123456789abcdef0123456789ABCDEF01234567\"\n"
+    );
+    let inv = read(&text).expect("reads");
+    assert_eq!(inv.packages[0].hashes.len(), 1);
+    assert_eq!(inv.packages[0].hashes[0].algorithm, firebreak_core::HashAlgorithm::Sha1);
+    assert_eq!(inv.packages[0].hashes[0].value, "0123456789abcdef0123456789abcdef01234567");
+}
+
+#[test]
+fn berry_alias_only_entry_keeps_the_alias() {
+    let text = format!(
+        "{BERRY}\n\"x@npm:real@^2.0.0\":\n  version: 2.0.0\n  resolution: \"real@npm:2.0.0\"\n  languageName: node\n  linkType: hard\n"
+    );
+    let inv = read(&text).expect("reads");
+    let real = inv.packages.iter().find(|p| p.name == "real").expect("real");
+    assert_eq!(real.alias.as_deref(), Some("x"));
+}

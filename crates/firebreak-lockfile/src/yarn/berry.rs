@@ -256,15 +256,8 @@ pub(super) fn build(id: &str, source: &Source<'_>, lock: &BerryLock) -> Result<I
                 if pkg.location.is_none() {
                     pkg.location = Some(Location { line: e.entry.line, column: 1 });
                     pkg.source = src;
-                    let (key_name, _) = super::entry_name(&e.entry.descriptors);
-                    if key_name != name {
-                        pkg.alias = e
-                            .entry
-                            .descriptors
-                            .first()
-                            .and_then(|d| split_descriptor(d))
-                            .map(|d| d.0.to_owned());
-                    }
+                    // An entry reached only through an alias (`x@npm:real@^1`) is installed as `x`.
+                    pkg.alias = super::entry_name(&e.entry.descriptors).1;
                 }
                 nodes.push(Node::Package(pid));
             }

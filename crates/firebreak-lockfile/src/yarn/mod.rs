@@ -15,8 +15,13 @@
 //! between them and no root, so nothing is direct and nothing can be inferred dev.
 //!
 //! Berry's `checksum` is a digest of yarn's own cache zip, not of the registry tarball, so it
-//! is not recorded as a package hash. A dependency on another workspace member has no edge:
-//! edges point at packages, and members are roots.
+//! is not recorded as a package hash; classic `integrity` (or, before yarn 1.10, the SHA-1 in
+//! the `resolved` fragment) is. A dependency on another workspace member has no edge: edges
+//! point at packages, and members are roots. A package's `peerDependencies` are ranges the
+//! lockfile does not resolve (the dependent's parent provides them), so they make no edge.
+//! Aliases (`x@npm:real@^1`) become the real package with `alias` set; classic keeps an
+//! aliased copy as its own node, berry merges it into the real package's entry as yarn does.
+//! A berry `patch:` entry is the same package as the one it patches.
 
 mod berry;
 mod classic;
@@ -25,8 +30,8 @@ use std::collections::HashMap;
 
 use camino::Utf8Path;
 use firebreak_core::{
-    DepKind, Ecosystem, Hash, Inventory, InventoryBuilder, Location, NodeRef, PackageId, PackageSource,
-    RootId,
+    DepKind, Ecosystem, Hash, HashAlgorithm, Inventory, InventoryBuilder, Location, NodeRef, PackageId,
+    PackageSource, RootId,
 };
 use serde_json::Value;
 
@@ -193,6 +198,12 @@ fn classic_source(resolved: Option<&str>) -> PackageSource {
     PackageSource::Url { url: url.to_owned() }
 }
 
+/// The SHA-1 in a registry `resolved` URL's fragment (`…/a-1.0.0.tgz#<40 hex>`).
+fn resolved_sha1(resolved: &str) -> Option<&str> {
+    let (_, fragment) = resolved.split_once('#')?;
+    (fragment.len() == 40 && fragment.bytes().all(|b| b.is_ascii_hexdigit())).then_some(fragment)
+}
+
 /// Builds the graph of a classic lockfile.
 fn build_classic(id: &str, source: &Source<'_>, entries: &[Entry]) -> Result<Inventory, ExtractError> {
     let mut b = InventoryBuilder::new(source.path.as_str(), id);
@@ -219,6 +230,10 @@ fn build_classic(id: &str, source: &Source<'_>, entries: &[Entry]) -> Result<Inv
                 pkg.location = Some(Location { line: e.line, column: 1 });
                 if let Some(sri) = &e.integrity {
                     pkg.hashes = Hash::parse_sri(sri);
+                } else if let Some(sha1) = e.resolved.as_deref().and_then(resolved_sha1) {
+                    // Lockfiles from yarn before 1.10 have no `integrity`; the `resolved`
+                    // fragment is the tarball's SHA-1.
+                    pkg.hashes = vec![Hash::hex(HashAlgorithm::Sha1, sha1)];
                 }
                 pid
             }
