@@ -292,3 +292,26 @@ pub(super) fn build(id: &str, source: &Source<'_>, lock: &BerryLock) -> Result<I
     b.infer_dev().infer_optional();
     Ok(b.finish())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references() {
+        assert_eq!(berry_source("workspace:packages/a"), None);
+        assert_eq!(berry_source("npm:1.0.0"), Some(PackageSource::Registry { url: None }));
+        assert_eq!(
+            berry_source("patch:a@npm%3A1.0.0#~/.yarn/patches/a.patch::version=1.0.0&hash=x"),
+            Some(PackageSource::Registry { url: None })
+        );
+        assert_eq!(
+            berry_source("link:../b::locator=app%40workspace%3A."),
+            Some(PackageSource::Path { path: "../b".into() })
+        );
+        assert_eq!(
+            berry_source("https://example.com/b.tgz"),
+            Some(PackageSource::Url { url: "https://example.com/b.tgz".into() })
+        );
+    }
+}

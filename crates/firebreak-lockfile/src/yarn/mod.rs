@@ -312,4 +312,23 @@ mod tests {
         assert_eq!(alias_target("^2"), None);
         assert_eq!(split_descriptor("noversion"), None);
     }
+
+    #[test]
+    fn classic_sources() {
+        assert_eq!(
+            classic_source(Some("https://registry.yarnpkg.com/a/-/a-1.0.0.tgz#abc")),
+            PackageSource::Registry { url: Some("https://registry.yarnpkg.com/a/-/a-1.0.0.tgz".into()) }
+        );
+        assert_eq!(
+            classic_source(Some("git+https://github.com/o/r.git#0123abc")),
+            PackageSource::Git { url: "git+https://github.com/o/r.git".into(), rev: Some("0123abc".into()) }
+        );
+        assert_eq!(classic_source(Some("file:../b")), PackageSource::Path { path: "../b".into() });
+        assert_eq!(
+            classic_source(Some("https://example.com/b.tgz")),
+            PackageSource::Url { url: "https://example.com/b.tgz".into() }
+        );
+        assert_eq!(classic_source(None), PackageSource::Unknown);
+        assert_eq!(resolved_sha1("https://r/a/-/a-1.tgz#abc"), None);
+    }
 }
