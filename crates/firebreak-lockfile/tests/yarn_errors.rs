@@ -198,3 +198,14 @@ fn berry_alias_only_entry_keeps_the_alias() {
     let real = inv.packages.iter().find(|p| p.name == "real").expect("real");
     assert_eq!(real.alias.as_deref(), Some("x"));
 }
+
+#[test]
+fn classic_workspace_globs_are_not_expanded() {
+    // Only the top manifest can be read: a glob cannot be listed through FileSystem::read,
+    // so its members are not roots and their dependencies stay unattached.
+    let lock = format!("{HEADER}a@^1:\n  version \"1.0.0\"\n");
+    let inv = run(lock.as_bytes(), &Manifest("{\"name\": \"top\", \"workspaces\": [\"packages/*\"]}"))
+        .expect("reads");
+    assert_eq!(inv.roots.len(), 1);
+    assert!(!inv.packages[0].direct);
+}
