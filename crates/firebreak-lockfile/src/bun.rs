@@ -4,6 +4,8 @@
 //! from the lockfile itself. `packages` maps an install key (`name`, or `parent/name` for a
 //! copy nested under `parent`) to `["name@version", registry, {dependencies…}, "sha512-…"]`;
 //! a dependency resolves like `node_modules` lookup, from the innermost key outwards.
+//! A package's `peerDependencies` make no edge (its parent provides them); an entry whose key
+//! names another package than its ident (`"x": ["real@1.0.0", …]`) is an npm alias.
 
 use std::collections::HashMap;
 
@@ -260,6 +262,7 @@ fn build(id: &str, path: &Utf8Path, text: &str, value: &Value) -> Result<Invento
     };
     let mut resolved: HashMap<String, Resolved> = HashMap::with_capacity(packages.len());
     let mut infos: Vec<Installed<'_>> = Vec::new();
+    let mut nodes: HashMap<(String, String, Option<String>), PackageId> = HashMap::new();
     for (key, entry) in packages {
         let line = lines.get(key).copied();
         let key_path = format!("packages.{key:?}");
@@ -282,20 +285,30 @@ fn build(id: &str, path: &Utf8Path, text: &str, value: &Value) -> Result<Invento
             resolved.insert(key.clone(), Resolved::Workspace);
             continue;
         }
-        let pid = b.package(Ecosystem::Npm, name, version);
+        // An aliased copy (`"x": ["real@1.0.0", …]`) is its own node, as in yarn 1, so that
+        // `alias` says which install it is.
+        let install_name = key_names(key).last().copied().unwrap_or(name);
+        let alias = (install_name != name).then(|| install_name.to_owned());
+        let node_key = (name.to_owned(), version.to_owned(), alias.clone());
+        let pid = match nodes.get(&node_key) {
+            Some(&pid) => pid,
+            None => {
+                let pid = b.distinct_package(Ecosystem::Npm, name, version);
+                nodes.insert(node_key, pid);
+                let pkg = b.get_mut(pid);
+                pkg.alias = alias;
+                pkg.location = line.map(|l| Location { line: l, column: 5 });
+                pkg.source = source_of(version, items.get(1).and_then(Value::as_str));
+                if let Some(sri) =
+                    items.iter().skip(1).filter_map(Value::as_str).find(|s| s.starts_with("sha"))
+                {
+                    pkg.hashes = Hash::parse_sri(sri);
+                }
+                pid
+            }
+        };
         let info = items.iter().find_map(Value::as_object);
         let pkg = b.get_mut(pid);
-        if pkg.location.is_none() {
-            pkg.location = line.map(|l| Location { line: l, column: 5 });
-            pkg.source = source_of(version, items.get(1).and_then(Value::as_str));
-            if let Some(sri) = items.iter().skip(1).filter_map(Value::as_str).find(|s| s.starts_with("sha")) {
-                pkg.hashes = Hash::parse_sri(sri);
-            }
-            let install_name = key_names(key).last().copied().unwrap_or(name);
-            if install_name != name {
-                pkg.alias = Some(install_name.to_owned());
-            }
-        }
         pkg.paths.push(key.clone());
         resolved.insert(key.clone(), Resolved::Package(pid));
         infos.push((key.as_str(), pid, line, info));

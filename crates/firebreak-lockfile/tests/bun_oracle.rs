@@ -157,6 +157,10 @@ fn check_single(case: &str, version: &str) {
         .collect();
     assert!(root_kinds.contains(&("is-number@6.0.0".into(), DepKind::Normal, "npm:is-number@^6.0.0".into())));
     assert!(root_kinds.contains(&("once@1.4.0".into(), DepKind::Dev, "^1.4.0".into())));
+    let alias = inv.packages.iter().find(|p| p.alias.is_some()).expect("alias");
+    assert_eq!((real(alias).as_str(), alias.alias.as_deref()), ("is-number@6.0.0", Some("isnum-old")));
+    assert_eq!(alias.paths, ["isnum-old"]);
+    assert!(alias.direct);
 }
 
 #[test]
