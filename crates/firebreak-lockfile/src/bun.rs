@@ -132,7 +132,7 @@ fn blank(out: &mut [u8], i: usize) {
 }
 
 /// Lines of the keys of the `packages` object (indented four spaces, one per line as bun writes them).
-fn package_lines(text: &str) -> HashMap<String, u32> {
+fn package_lines(text: &str) -> HashMap<String, Location> {
     let index = LineIndex::new(text);
     let mut lines = HashMap::new();
     let Some(start) = text.find("\n  \"packages\": {") else { return lines };
@@ -141,7 +141,8 @@ fn package_lines(text: &str) -> HashMap<String, u32> {
         if line.starts_with("    \"") {
             let mut de = serde_json::Deserializer::from_str(line.trim_start()).into_iter::<String>();
             if let Some(Ok(key)) = de.next() {
-                lines.insert(key, index.line(offset));
+                // The key's opening quote, after the four-space indent.
+                lines.insert(key, index.location(offset + 4));
             }
         }
         offset += line.len();
@@ -264,7 +265,8 @@ fn build(id: &str, path: &Utf8Path, text: &str, value: &Value) -> Result<Invento
     let mut infos: Vec<Installed<'_>> = Vec::new();
     let mut nodes: HashMap<(String, String, Option<String>), PackageId> = HashMap::new();
     for (key, entry) in packages {
-        let line = lines.get(key).copied();
+        let location = lines.get(key).copied();
+        let line = location.map(|l| l.line);
         let key_path = format!("packages.{key:?}");
         let Value::Array(items) = entry else {
             return Err(util::schema(path, key_path, line, "an array", util::json_type(entry)));
@@ -297,7 +299,7 @@ fn build(id: &str, path: &Utf8Path, text: &str, value: &Value) -> Result<Invento
                 nodes.insert(node_key, pid);
                 let pkg = b.get_mut(pid);
                 pkg.alias = alias;
-                pkg.location = line.map(|l| Location { line: l, column: 5 });
+                pkg.location = location;
                 pkg.source = source_of(version, items.get(1).and_then(Value::as_str));
                 if let Some(sri) =
                     items.iter().skip(1).filter_map(Value::as_str).find(|s| s.starts_with("sha"))
