@@ -57,7 +57,8 @@ impl Extractor for Requirements {
             constraints: HashMap::new(),
         };
         let text = util::text(source.path, source.bytes)?;
-        reader.read_file(Utf8Path::new(""), 0, text, false)?;
+        // The top file's own name is on the include stack, so including it back is a cycle.
+        reader.read_file(Utf8Path::new(crate::file_name(source.path)), 0, text, false)?;
         Ok(reader.build(self.id()))
     }
 }
