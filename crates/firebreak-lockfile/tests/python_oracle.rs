@@ -437,3 +437,24 @@ fn file_names_are_claimed_by_the_right_extractor() {
     assert_eq!(id("poetry.lock"), Some("pypi/poetry-lock"));
     assert!(extractor_by_hint("pypi/requirements").is_some());
 }
+
+/// The same files with CRLF line endings (as checked out on Windows) read the same.
+#[test]
+fn crlf_line_endings_read_the_same() {
+    for path in [
+        "fixtures/lockfiles/pypi/requirements/handwritten/requirements.txt",
+        "fixtures/lockfiles/pypi/requirements/uv-compile/requirements.txt",
+        "fixtures/lockfiles/pypi/uv/workspace/uv.lock",
+        "fixtures/lockfiles/pypi/poetry/lock-2.1/poetry.lock",
+        "fixtures/lockfiles/pypi/pdm/basic/pdm.lock",
+        "fixtures/lockfiles/pypi/pipenv/basic/Pipfile.lock",
+        "fixtures/lockfiles/pypi/pylock/uv-export/pylock.toml",
+    ] {
+        let crlf = read_text(path).replace('\n', "\r\n");
+        let extractor = extractor_for(Utf8Path::new(path)).expect("registered");
+        let inv = extractor
+            .extract(&Source { path: Utf8Path::new(path), bytes: crlf.as_bytes(), files: &RepoFs })
+            .expect("extracts");
+        assert_eq!(render(&inv), render(&extract(path)), "{path}");
+    }
+}

@@ -84,6 +84,8 @@ struct Package {
     local: Option<String>,
     hashes: Vec<Hash>,
     deps: Vec<Dep>,
+    /// What a project asked for (`[package.metadata] requires-dist`, `requires-dev`), by name.
+    specifiers: HashMap<String, String>,
     line: u32,
 }
 
@@ -227,10 +229,41 @@ fn read_packages(doc: &TomlDoc<'_>, root: &DeTable<'_>) -> Result<Lock, ExtractE
             local,
             hashes,
             deps,
+            specifiers: specifiers(table),
             line: doc.line(&item.span()),
         });
     }
     Ok(Lock { packages, members })
+}
+
+/// The specifiers a project declared. The metadata only informs the edges' `requested`
+/// text, so entries of an unexpected shape are skipped rather than failing the lock.
+fn specifiers(table: &DeTable<'_>) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    let Some(DeValue::Table(meta)) = table.get("metadata").map(Value::get_ref) else {
+        return out;
+    };
+    let mut lists: Vec<&[Value<'_>]> = Vec::new();
+    if let Some(DeValue::Array(a)) = meta.get("requires-dist").map(Value::get_ref) {
+        lists.push(a);
+    }
+    if let Some(DeValue::Table(groups)) = meta.get("requires-dev").map(Value::get_ref) {
+        lists.extend(groups.values().filter_map(|g| match g.get_ref() {
+            DeValue::Array(a) => Some(&a[..]),
+            _ => None,
+        }));
+    }
+    for item in lists.into_iter().flatten() {
+        if let DeValue::Table(t) = item.get_ref()
+            && let (Some(name), Some(spec)) = (
+                t.get("name").and_then(|v| v.get_ref().as_str()),
+                t.get("specifier").and_then(|v| v.get_ref().as_str()),
+            )
+        {
+            out.entry(normalize(name)).or_insert_with(|| spec.to_owned());
+        }
+    }
+    out
 }
 
 fn build(id: &str, path: &Utf8Path, format_version: &str, lock: &Lock) -> Result<Inventory, ExtractError> {
@@ -298,7 +331,12 @@ fn build(id: &str, path: &Utf8Path, format_version: &str, lock: &Lock) -> Result
             let Some(to) = resolve(d).and_then(|t| nodes.get(&t).copied()) else { continue };
             let requested = d.marker.as_deref().map(|m| format!("; {m}"));
             if let Some(&root) = roots.get(&i) {
-                b.edge(NodeRef::Root(root), to, d.kind, requested.as_deref());
+                let declared = match (p.specifiers.get(&d.name), &requested) {
+                    (Some(spec), Some(marker)) => Some(format!("{spec}{marker}")),
+                    (Some(spec), None) => Some(spec.clone()),
+                    (None, marker) => marker.clone(),
+                };
+                b.edge(NodeRef::Root(root), to, d.kind, declared.as_deref());
             }
             // A project's dev dependencies are not part of what depends on it.
             if let Some(&from) = nodes.get(&i)
