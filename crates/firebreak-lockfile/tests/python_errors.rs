@@ -134,6 +134,17 @@ fn include_cycles_and_missing_includes_are_errors_at_the_line() {
     }
     // From stdin there is no directory to read includes from.
     assert!(matches!(read("requirements.txt", "-r other.txt\n"), Err(ExtractError::Include { line: 1, .. })));
+    // Includes by URL are not fetched, and an include needs a file name.
+    match read("requirements.txt", "a==1\n-r https://example.org/r.txt\n") {
+        Err(ExtractError::Include { line: 2, source, .. }) => {
+            assert_eq!(source.kind(), std::io::ErrorKind::Unsupported);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        read("requirements.txt", "--requirement\n"),
+        Err(ExtractError::Schema { line: Some(1), .. })
+    ));
     // A file including itself.
     assert!(matches!(read("requirements.txt", "-r ./requirements.txt\n"), Err(ExtractError::Include { .. })));
 }

@@ -149,7 +149,7 @@ fn join_normalized(dir: &Utf8Path, relative: &str) -> Utf8PathBuf {
 /// `-r file`, `-rfile`, `--requirement file`, `--requirement=file`: the option's value.
 fn option_value<'l>(line: &'l str, short: &str, long: &str) -> Option<&'l str> {
     let value = if let Some(rest) = line.strip_prefix(long) {
-        if rest.starts_with([' ', '\t', '=']) {
+        if rest.is_empty() || rest.starts_with([' ', '\t', '=']) {
             rest.trim_start_matches([' ', '\t', '='])
         } else {
             return None;
@@ -232,7 +232,7 @@ impl Reader<'_, '_> {
     ) -> Result<(), ExtractError> {
         if target.is_empty() {
             return Err(util::schema(
-                &self.files[file.min(self.files.len() - 1)],
+                &self.files[file],
                 format!("line {line}"),
                 Some(line),
                 "a file name after the include option",
