@@ -8,6 +8,7 @@
 //! the edge from the root (`requested`), so a policy can flag it.
 
 use std::ops::Range;
+use std::str::FromStr;
 
 use camino::Utf8Path;
 use firebreak_core::{DepKind, Ecosystem, Hash, InventoryBuilder, PackageId, Version, normalize_name};
@@ -269,18 +270,53 @@ pub(crate) fn read_pyproject(source: &Source<'_>) -> Result<Option<Manifest>, Ex
     Ok(Some(manifest))
 }
 
-/// Adds the project as a root, with an edge to every locked package of each declared name
-/// (a name locked at several versions, one per marker, gets an edge to each).
+/// Adds the project as a root, with an edge to the locked packages of each declared name
+/// (see [`narrow`] for names locked at several versions).
 pub(crate) fn manifest_root(
     b: &mut InventoryBuilder,
     manifest: &Manifest,
-    by_name: &std::collections::HashMap<String, Vec<PackageId>>,
+    by_name: &std::collections::HashMap<String, Vec<(String, PackageId)>>,
 ) {
     let name = if manifest.name.is_empty() { "pyproject.toml" } else { manifest.name.as_str() };
     let root = b.root(Ecosystem::PyPI, name, manifest.version.as_deref(), ".");
     for (dep, kind, requested) in &manifest.deps {
-        for &to in by_name.get(dep).map(Vec::as_slice).unwrap_or_default() {
+        let candidates = by_name.get(dep).map(Vec::as_slice).unwrap_or_default();
+        for to in narrow(candidates, requested.as_deref()) {
             b.edge(firebreak_core::NodeRef::Root(root), to, *kind, requested.as_deref());
         }
     }
+}
+
+/// The candidates (locked versions of one name) a requirement can mean. With one
+/// candidate, that one; with several (a per-marker fork), those whose version satisfies
+/// the specifier (PEP 440, or poetry's bare `1.0` meaning `==1.0`); when the specifier
+/// cannot be read or matches none, all of them, so no edge is lost.
+pub(crate) fn narrow(candidates: &[(String, PackageId)], requested: Option<&str>) -> Vec<PackageId> {
+    let all = || candidates.iter().map(|(_, id)| *id).collect();
+    if candidates.len() < 2 {
+        return all();
+    }
+    let Some(spec) = requested.map(|r| r.split(';').next().unwrap_or(r).trim()) else {
+        return all();
+    };
+    let spec = match spec.strip_prefix('[') {
+        Some(rest) => rest.split_once(']').map_or(rest, |(_, s)| s).trim(),
+        None => spec,
+    };
+    let matches: Vec<PackageId> = if let Ok(exact) = pep440_rs::Version::from_str(spec) {
+        candidates
+            .iter()
+            .filter(|(v, _)| pep440_rs::Version::from_str(v).is_ok_and(|v| v == exact))
+            .map(|(_, id)| *id)
+            .collect()
+    } else if let Ok(specifiers) = pep440_rs::VersionSpecifiers::from_str(spec) {
+        candidates
+            .iter()
+            .filter(|(v, _)| pep440_rs::Version::from_str(v).is_ok_and(|v| specifiers.contains(&v)))
+            .map(|(_, id)| *id)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if matches.is_empty() { all() } else { matches }
 }

@@ -12,7 +12,7 @@ use firebreak_core::{
     DepKind, Ecosystem, Inventory, InventoryBuilder, Location, NodeRef, PackageId, PackageSource,
 };
 
-use super::{TomlDoc, add_hashes, manifest_root, normalize, read_pyproject, split_requirement};
+use super::{TomlDoc, add_hashes, manifest_root, narrow, normalize, read_pyproject, split_requirement};
 use crate::{ExtractError, Extractor, Source, util};
 
 /// Reads `pdm.lock`.
@@ -55,7 +55,7 @@ impl Extractor for PdmLock {
             Some(v) => doc.array("package", v)?,
             None => &[],
         };
-        let mut by_name: HashMap<String, Vec<PackageId>> = HashMap::new();
+        let mut by_name: HashMap<String, Vec<(String, PackageId)>> = HashMap::new();
         let mut pending = Vec::new();
         for (i, item) in list.iter().enumerate() {
             let key = format!("package[{i}]");
@@ -107,12 +107,13 @@ impl Extractor for PdmLock {
             pkg.location = Some(Location { line: doc.line(&item.span()), column: 1 });
             pkg.flags.dev = !groups.is_empty() && !groups.contains(&"default");
             add_hashes(&mut b, id, hashes);
-            by_name.entry(name).or_default().push(id);
+            by_name.entry(name).or_default().push((version.to_owned(), id));
             pending.push((id, deps));
         }
         for (from, deps) in pending {
             for (name, requested) in deps {
-                for &to in by_name.get(&name).map(Vec::as_slice).unwrap_or_default() {
+                let candidates = by_name.get(&name).map(Vec::as_slice).unwrap_or_default();
+                for to in narrow(candidates, requested.as_deref()) {
                     if to != from {
                         b.edge(NodeRef::Package(from), to, DepKind::Normal, requested.as_deref());
                     }

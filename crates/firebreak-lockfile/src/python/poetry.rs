@@ -16,7 +16,7 @@ use firebreak_core::{
 };
 use toml::de::{DeTable, DeValue};
 
-use super::{TomlDoc, Value, add_hashes, describe, manifest_root, normalize, read_pyproject};
+use super::{TomlDoc, Value, add_hashes, describe, manifest_root, narrow, normalize, read_pyproject};
 use crate::{ExtractError, Extractor, Source, util};
 
 const SUPPORTED: &str = "lock-version 1.0, 1.1, 2.0 and 2.1";
@@ -41,7 +41,7 @@ impl Extractor for PoetryLock {
 
         let mut b = InventoryBuilder::new(source.path.as_str(), self.id());
         b.format_version(lock.version.clone()).infer_optional();
-        let mut by_name: HashMap<String, Vec<firebreak_core::PackageId>> = HashMap::new();
+        let mut by_name: HashMap<String, Vec<(String, firebreak_core::PackageId)>> = HashMap::new();
         let mut ids = Vec::with_capacity(lock.packages.len());
         for p in &lock.packages {
             let id = b.distinct_package(Ecosystem::PyPI, &p.name, &p.version);
@@ -51,12 +51,13 @@ impl Extractor for PoetryLock {
             pkg.flags.dev = p.dev == Some(true);
             let files = lock.files.get(&p.name).map(Vec::as_slice).unwrap_or_default();
             add_hashes(&mut b, id, p.hashes.iter().chain(files).cloned());
-            by_name.entry(p.name.clone()).or_default().push(id);
+            by_name.entry(p.name.clone()).or_default().push((p.version.clone(), id));
             ids.push(id);
         }
         for (p, &from) in lock.packages.iter().zip(&ids) {
             for (dep, kind, requested) in &p.deps {
-                for &to in by_name.get(dep).map(Vec::as_slice).unwrap_or_default() {
+                let candidates = by_name.get(dep).map(Vec::as_slice).unwrap_or_default();
+                for to in narrow(candidates, requested.as_deref()) {
                     b.edge(NodeRef::Package(from), to, *kind, requested.as_deref());
                 }
             }
