@@ -15,7 +15,8 @@ impl Rng {
 /// A lockfile of `packages` entries; the same bytes on every run.
 pub(crate) fn synthetic_package_lock(packages: usize) -> String {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let name = |i: usize| if i % 7 == 0 { format!("@scope{}/pkg-{i}", i % 13) } else { format!("pkg-{i}") };
+    let name =
+        |i: usize| if i.is_multiple_of(7) { format!("@scope{}/pkg-{i}", i % 13) } else { format!("pkg-{i}") };
     let mut out = String::with_capacity(packages * 420);
     out.push_str("{\n  \"name\": \"synthetic\",\n  \"version\": \"1.0.0\",\n  \"lockfileVersion\": 3,\n  \"requires\": true,\n  \"packages\": {\n");
     out.push_str("    \"\": {\n      \"name\": \"synthetic\",\n      \"version\": \"1.0.0\",\n      \"dependencies\": {\n");

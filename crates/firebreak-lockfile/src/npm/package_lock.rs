@@ -359,7 +359,7 @@ fn parent_dir(dir: &str) -> Option<&str> {
 }
 
 /// Node's lookup: `dir/node_modules/name`, then the same from each directory above.
-fn resolve<'m, T: Copy>(index: &'m HashMap<&str, T>, buf: &mut String, from: &str, name: &str) -> Option<T> {
+fn resolve<T: Copy>(index: &HashMap<&str, T>, buf: &mut String, from: &str, name: &str) -> Option<T> {
     let mut dir = Some(from);
     while let Some(d) = dir {
         buf.clear();
@@ -451,7 +451,7 @@ enum Node {
 
 /// Records one more path of a package: the first sets its flags, source and hashes; later
 /// copies can only make it less dev, less optional, less peer.
-#[allow(clippy::too_many_arguments)]
+#[expect(clippy::too_many_arguments, reason = "one call site per format, each passing its own fields")]
 fn add_path(
     builder: &mut InventoryBuilder,
     id: PackageId,
