@@ -41,10 +41,13 @@ impl Extractor for PackageLock {
         let text = util::text(source.path, source.bytes)?;
         let lock: Lockfile<'_> = parse(source.path, text)?;
         let mut builder = InventoryBuilder::new(source.path.as_str(), self.id());
+        // The parsed document is dropped before `finish` builds the graph, so the two
+        // never sit in memory together.
         match lock.version {
             Some(1) => {
                 builder.format_version("1");
-                V1 { builder: &mut builder, locator: Locator::new(text) }.build(source, &lock)
+                V1 { builder: &mut builder, locator: Locator::new(text), dedup: Dedup::default() }
+                    .build(source, &lock)
             }
             Some(v @ (2 | 3)) => {
                 builder.format_version(v.to_string());
@@ -53,6 +56,7 @@ impl Extractor for PackageLock {
             // `parse` has refused every other version already.
             _ => check_version(source.path, &lock)?,
         }
+        drop(lock);
         Ok(builder.finish())
     }
 }
@@ -284,45 +288,64 @@ impl<'de: 'a, 'a> Deserialize<'de> for Lockfile<'a> {
 /// Entries are visited in document order, so the whole file is scanned once; after a few
 /// misses (keys written with escapes, hand-edited files) it gives up rather than rescan.
 struct Locator<'t> {
-    text: &'t str,
+    text: &'t [u8],
     cursor: usize,
     line: u32,
     misses: u32,
-    needle: String,
 }
 
 impl<'t> Locator<'t> {
     fn new(text: &'t str) -> Self {
-        Locator { text, cursor: 0, line: 1, misses: 0, needle: String::new() }
+        Locator { text: text.as_bytes(), cursor: 0, line: 1, misses: 0 }
     }
 
     fn find(&mut self, key: &str) -> Option<Location> {
         if self.misses > 8 {
             return None;
         }
-        self.needle.clear();
-        self.needle.push('"');
-        self.needle.push_str(key);
-        self.needle.push('"');
+        let key = key.as_bytes();
+        let text = self.text;
         let mut from = self.cursor;
-        loop {
-            let Some(found) = self.text.get(from..).and_then(|rest| rest.find(self.needle.as_str())) else {
-                self.misses += 1;
-                return None;
-            };
-            let start = from + found;
-            let after = self.text.get(start + self.needle.len()..).unwrap_or("").trim_start();
-            let is_object = after.strip_prefix(':').is_some_and(|v| v.trim_start().starts_with('{'));
-            if is_object {
-                let skipped = self.text.get(self.cursor..start).unwrap_or("");
-                self.line += skipped.bytes().filter(|&b| b == b'\n').count() as u32;
-                self.cursor = start;
-                let line_start = self.text.get(..start).and_then(|t| t.rfind('\n')).map_or(0, |p| p + 1);
-                let column = self.text.get(line_start..start).map_or(0, |t| t.chars().count()) as u32 + 1;
-                return Some(Location { line: self.line, column });
+        // Checking each quote by hand is cheaper than building a substring searcher per
+        // key: the next entry's key is usually a few hundred bytes ahead.
+        while let Some(quote) = text.get(from..).and_then(|rest| rest.iter().position(|&b| b == b'"')) {
+            let start = from + quote;
+            from = start + 1;
+            let Some(rest) = text.get(start + 1..) else { break };
+            if !(rest.starts_with(key) && rest.get(key.len()) == Some(&b'"')) {
+                continue;
             }
-            from = start + self.needle.len();
+            let after = rest.get(key.len() + 1..).unwrap_or(&[]).trim_ascii_start();
+            if !after.strip_prefix(b":").is_some_and(|v| v.trim_ascii_start().starts_with(b"{")) {
+                continue;
+            }
+            let skipped = text.get(self.cursor..start).unwrap_or(&[]);
+            self.line += skipped.iter().filter(|&&b| b == b'\n').count() as u32;
+            self.cursor = start;
+            let line_start =
+                text.get(..start).and_then(|t| t.iter().rposition(|&b| b == b'\n')).map_or(0, |p| p + 1);
+            let column =
+                text.get(line_start..start).map_or(0, |t| t.iter().filter(|&&b| (b & 0xC0) != 0x80).count());
+            return Some(Location { line: self.line, column: column as u32 + 1 });
         }
+        self.misses += 1;
+        None
+    }
+}
+
+/// One package per `name@version`, found by borrowed keys (the builder's own index would
+/// copy both strings for every entry).
+#[derive(Default)]
+struct Dedup<'a> {
+    ids: HashMap<(&'a str, &'a str), PackageId>,
+}
+
+impl<'a> Dedup<'a> {
+    fn package(&mut self, builder: &mut InventoryBuilder, name: &'a str, version: &'a str) -> PackageId {
+        *self
+            .ids
+            .entry((name, version))
+            .or_insert_with(|| builder.distinct_package(Ecosystem::Npm, name, version))
     }
 }
 
@@ -487,6 +510,7 @@ fn build_packages(builder: &mut InventoryBuilder, text: &str, lock: &Lockfile<'_
     let empty = Ordered::default();
     let entries = lock.packages.as_ref().unwrap_or(&empty);
     let mut locator = Locator::new(text);
+    let mut dedup = Dedup::default();
     let root_entry = entries.0.iter().find(|(k, _)| k.is_empty()).map(|(_, e)| e);
     let globs: Vec<&str> = match root_entry.and_then(|e| e.workspaces.as_ref()) {
         Some(Workspaces::List(l)) | Some(Workspaces::Object { packages: l }) => {
@@ -527,7 +551,7 @@ fn build_packages(builder: &mut InventoryBuilder, text: &str, lock: &Lockfile<'_
         let name = e.name.as_deref().unwrap_or(installed_as);
         let version = e.version.as_deref().unwrap_or("");
         let alias = (!folder && e.name.is_some() && name != installed_as).then_some(installed_as);
-        let id = builder.package(Ecosystem::Npm, name, version);
+        let id = dedup.package(builder, name, version);
         // NOTE: `devOptional` is in both the dev and the optional tree: a production
         // install may skip it, so it is optional but not dev-only.
         let flags = (e.dev, e.optional || e.dev_optional, e.peer, e.in_bundle);
@@ -592,8 +616,7 @@ fn build_packages(builder: &mut InventoryBuilder, text: &str, lock: &Lockfile<'_
                             None => {
                                 let Some((mkey, m)) = entries.0.get(entry) else { continue };
                                 let name = m.name.as_deref().unwrap_or_else(|| install_name(mkey));
-                                let id =
-                                    builder.package(Ecosystem::Npm, name, m.version.as_deref().unwrap_or(""));
+                                let id = dedup.package(builder, name, m.version.as_deref().unwrap_or(""));
                                 let p = builder.get_mut(id);
                                 p.source = PackageSource::Path { path: mkey.to_string() };
                                 p.paths.push(mkey.to_string());
@@ -639,23 +662,25 @@ fn v1_name_version<'k>(key: &'k str, version: &'k str) -> (&'k str, &'k str, Opt
 
 /// lockfileVersion 1: the nested `dependencies` tree, each node at the install path its
 /// nesting implies, with `requires` as its edges.
-struct V1<'b, 't> {
+struct V1<'b, 't, 'd> {
     builder: &'b mut InventoryBuilder,
     locator: Locator<'t>,
+    dedup: Dedup<'d>,
 }
 
-impl V1<'_, '_> {
-    fn build(mut self, source: &Source<'_>, lock: &Lockfile<'_>) {
+impl<'d> V1<'_, '_, 'd> {
+    fn build(mut self, source: &Source<'_>, lock: &'d Lockfile<'d>) {
         let root = self.builder.root(
             Ecosystem::Npm,
             lock.name.as_deref().unwrap_or(""),
             lock.root_version.as_deref(),
             "",
         );
-        let empty = Ordered::default();
-        let tree = lock.dependencies.as_ref().unwrap_or(&empty);
         let mut flat: Vec<(String, &V1Dep<'_>, PackageId)> = Vec::new();
-        self.walk(tree, "", &mut flat);
+        let top: &[(Str<'_>, V1Dep<'_>)] = lock.dependencies.as_ref().map_or(&[], |t| &t.0);
+        if let Some(tree) = &lock.dependencies {
+            self.walk(tree, "", &mut flat);
+        }
         let index: HashMap<&str, PackageId> = flat.iter().map(|(path, _, id)| (path.as_str(), *id)).collect();
         let mut buf = String::new();
         for (path, dep, id) in &flat {
@@ -701,7 +726,7 @@ impl V1<'_, '_> {
                         }
                     }
                 }
-                for (key, dep) in &tree.0 {
+                for (key, dep) in top {
                     let Some(&id) = index.get(format!("node_modules/{key}").as_str()) else { continue };
                     if required.contains(&id) {
                         continue;
@@ -719,7 +744,7 @@ impl V1<'_, '_> {
         }
     }
 
-    fn walk<'d>(
+    fn walk(
         &mut self,
         tree: &'d Ordered<Str<'d>, V1Dep<'d>>,
         parent: &str,
@@ -733,7 +758,7 @@ impl V1<'_, '_> {
             };
             let written = dep.version.as_deref().unwrap_or("");
             let (name, version, alias) = v1_name_version(key, written);
-            let id = self.builder.package(Ecosystem::Npm, name, version);
+            let id = self.dedup.package(self.builder, name, version);
             let location = self.locator.find(key);
             // Packages from git, a URL or a file carry the spec where the version goes.
             let looks_external = version.contains(':') || version.contains('/');
