@@ -312,7 +312,7 @@ impl<'t> Locator<'t> {
             let start = from + quote;
             from = start + 1;
             let Some(rest) = text.get(start + 1..) else { break };
-            if !(rest.starts_with(key) && rest.get(key.len()) == Some(&b'"')) {
+            if rest.first() != key.first() || !(rest.starts_with(key) && rest.get(key.len()) == Some(&b'"')) {
                 continue;
             }
             let after = rest.get(key.len() + 1..).unwrap_or(&[]).trim_ascii_start();
@@ -349,11 +349,38 @@ impl<'a> Dedup<'a> {
     }
 }
 
+/// Splits an install path into the directory holding its `node_modules` and the name
+/// installed there (`a/node_modules/@s/b` -> `("a", "@s/b")`); `None` for a folder path.
+/// Byte searches only: this runs for every step of every dependency lookup.
+fn split_install(path: &str) -> Option<(&str, &str)> {
+    const NM: &str = "node_modules";
+    let last = path.rfind('/')?;
+    let mut head = &path[..last];
+    let mut name_start = last + 1;
+    if !head.ends_with(NM) {
+        // A scoped name: `node_modules/@scope/name`.
+        let scope_at = head.rfind('/').map_or(0, |i| i + 1);
+        if !head[scope_at..].starts_with('@') || scope_at == 0 {
+            return None;
+        }
+        name_start = scope_at;
+        head = &head[..scope_at - 1];
+        if !head.ends_with(NM) {
+            return None;
+        }
+    }
+    let parent = &head[..head.len() - NM.len()];
+    if !(parent.is_empty() || parent.ends_with('/')) {
+        return None;
+    }
+    Some((parent.strip_suffix('/').unwrap_or(parent), &path[name_start..]))
+}
+
 /// The name a package is installed under: the part of its path after the last
-/// `node_modules/` (with its scope).
+/// `node_modules/` (with its scope), or a folder's last segment.
 fn install_name(path: &str) -> &str {
-    match path.rfind("node_modules/") {
-        Some(i) => &path[i + "node_modules/".len()..],
+    match split_install(path) {
+        Some((_, name)) => name,
         None => path.rsplit('/').next().unwrap_or(path),
     }
 }
@@ -371,12 +398,8 @@ fn parent_dir(dir: &str) -> Option<&str> {
     if dir.is_empty() {
         return None;
     }
-    if let Some(i) = dir.rfind("node_modules/") {
-        let rest = &dir[i + "node_modules/".len()..];
-        let own = !rest.contains('/') || (rest.starts_with('@') && rest.matches('/').count() == 1);
-        if own && (i == 0 || dir.as_bytes().get(i - 1) == Some(&b'/')) {
-            return Some(dir[..i].trim_end_matches('/'));
-        }
+    if let Some((parent, _)) = split_install(dir) {
+        return Some(parent);
     }
     Some(dir.rfind('/').map_or("", |i| &dir[..i]))
 }
@@ -776,5 +799,36 @@ impl<'d> V1<'_, '_, 'd> {
             flat.push((path.clone(), dep, id));
             self.walk(&dep.dependencies, &path, flat);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn install_paths_split() {
+        assert_eq!(split_install("node_modules/a"), Some(("", "a")));
+        assert_eq!(split_install("node_modules/@s/a"), Some(("", "@s/a")));
+        assert_eq!(split_install("node_modules/a/node_modules/@s/b"), Some(("node_modules/a", "@s/b")));
+        assert_eq!(split_install("packages/x/node_modules/b"), Some(("packages/x", "b")));
+        assert_eq!(split_install("packages/x"), None);
+        assert_eq!(split_install("my_node_modules/a"), None);
+        assert_eq!(split_install("node_modules/@s"), Some(("", "@s")));
+        assert_eq!(split_install("a"), None);
+        assert_eq!(parent_dir("packages/x"), Some("packages"));
+        assert_eq!(parent_dir("node_modules/a/node_modules/b"), Some("node_modules/a"));
+        assert_eq!(parent_dir(""), None);
+        assert_eq!(install_name("vendor/local-dir"), "local-dir");
+    }
+
+    #[test]
+    fn member_globs() {
+        assert!(glob_matches("packages/*", "packages/a"));
+        assert!(glob_matches("./packages/*/", "packages/a"));
+        assert!(!glob_matches("packages/*", "packages/a/b"));
+        assert!(glob_matches("apps/**", "apps/a/b"));
+        assert!(glob_matches("pkg-*", "pkg-one"));
+        assert!(!glob_matches("pkg-*", "lib-one"));
     }
 }
