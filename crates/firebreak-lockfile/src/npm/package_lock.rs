@@ -404,23 +404,48 @@ fn parent_dir(dir: &str) -> Option<&str> {
     Some(dir.rfind('/').map_or("", |i| &dir[..i]))
 }
 
-/// Node's lookup: `dir/node_modules/name`, then the same from each directory above.
-fn resolve<T: Copy>(index: &HashMap<&str, T>, buf: &mut String, from: &str, name: &str) -> Option<T> {
-    let mut dir = Some(from);
-    while let Some(d) = dir {
-        buf.clear();
-        if !d.is_empty() {
-            buf.push_str(d);
-            buf.push('/');
-        }
-        buf.push_str("node_modules/");
-        buf.push_str(name);
-        if let Some(&hit) = index.get(buf.as_str()) {
-            return Some(hit);
-        }
-        dir = parent_dir(d);
+/// Install paths and what they stand for, with node's lookup over them.
+struct Resolver<'a, T> {
+    index: HashMap<&'a str, T>,
+    /// Directories below the top that have a `node_modules` of their own. Most packages
+    /// have none, so checking this small set first skips most lookups in the big map.
+    nested: std::collections::HashSet<&'a str>,
+}
+
+impl<'a, T: Copy> Resolver<'a, T> {
+    fn with_capacity(n: usize) -> Self {
+        Resolver { index: HashMap::with_capacity(n), nested: std::collections::HashSet::new() }
     }
-    None
+
+    fn insert(&mut self, path: &'a str, node: T) {
+        if let Some((parent, _)) = split_install(path)
+            && !parent.is_empty()
+        {
+            self.nested.insert(parent);
+        }
+        self.index.insert(path, node);
+    }
+
+    /// Node's lookup: `dir/node_modules/name`, then the same from each directory above.
+    fn resolve(&self, buf: &mut String, from: &str, name: &str) -> Option<T> {
+        let mut dir = Some(from);
+        while let Some(d) = dir {
+            if d.is_empty() || self.nested.contains(d) {
+                buf.clear();
+                if !d.is_empty() {
+                    buf.push_str(d);
+                    buf.push('/');
+                }
+                buf.push_str("node_modules/");
+                buf.push_str(name);
+                if let Some(&hit) = self.index.get(buf.as_str()) {
+                    return Some(hit);
+                }
+            }
+            dir = parent_dir(d);
+        }
+        None
+    }
 }
 
 /// Where a package's bytes come from, from `resolved` (and `link`).
@@ -544,7 +569,7 @@ fn build_packages(builder: &mut InventoryBuilder, text: &str, lock: &Lockfile<'_
     let root_name = root_entry.and_then(|e| e.name.as_deref()).or(lock.name.as_deref()).unwrap_or("");
     let root = builder.root(Ecosystem::Npm, root_name, root_entry.and_then(|e| e.version.as_deref()), "");
 
-    let mut index: HashMap<&str, Node> = HashMap::with_capacity(entries.0.len() + 1);
+    let mut index: Resolver<'_, Node> = Resolver::with_capacity(entries.0.len() + 1);
     index.insert("", Node::Root(root, usize::MAX));
     // Per entry: the node it became (links and unreadable entries have none).
     let mut nodes: Vec<Option<Node>> = Vec::with_capacity(entries.0.len());
@@ -597,7 +622,7 @@ fn build_packages(builder: &mut InventoryBuilder, text: &str, lock: &Lockfile<'_
     for (key, e) in &entries.0 {
         if e.link
             && let Some(target) = e.resolved.as_deref()
-            && let Some(&node) = index.get(target.strip_prefix("file:").unwrap_or(target))
+            && let Some(&node) = index.index.get(target.strip_prefix("file:").unwrap_or(target))
         {
             if let Node::Package(id) = node {
                 builder.get_mut(id).paths.push(key.to_string());
@@ -629,7 +654,7 @@ fn build_packages(builder: &mut InventoryBuilder, text: &str, lock: &Lockfile<'_
                 if kind == DepKind::Normal && e.optional_dependencies.0.iter().any(|(n, _)| n == name) {
                     continue;
                 }
-                let Some(target) = resolve(&index, &mut buf, key, name) else { continue };
+                let Some(target) = index.resolve(&mut buf, key, name) else { continue };
                 let to = match target {
                     Node::Package(id) => id,
                     Node::Root(_, usize::MAX) => continue,
@@ -704,11 +729,14 @@ impl<'d> V1<'_, '_, 'd> {
         if let Some(tree) = &lock.dependencies {
             self.walk(tree, "", &mut flat);
         }
-        let index: HashMap<&str, PackageId> = flat.iter().map(|(path, _, id)| (path.as_str(), *id)).collect();
+        let mut index = Resolver::with_capacity(flat.len());
+        for (path, _, id) in &flat {
+            index.insert(path.as_str(), *id);
+        }
         let mut buf = String::new();
         for (path, dep, id) in &flat {
             for (name, requested) in &dep.requires.0 {
-                if let Some(to) = resolve(&index, &mut buf, path, name) {
+                if let Some(to) = index.resolve(&mut buf, path, name) {
                     self.builder.edge(NodeRef::Package(*id), to, DepKind::Normal, Some(requested));
                 }
             }
@@ -732,7 +760,7 @@ impl<'d> V1<'_, '_, 'd> {
                         {
                             continue;
                         }
-                        if let Some(to) = resolve(&index, &mut buf, "", name) {
+                        if let Some(to) = index.resolve(&mut buf, "", name) {
                             self.builder.edge(NodeRef::Root(root), to, kind, Some(requested));
                         }
                     }
@@ -744,13 +772,13 @@ impl<'d> V1<'_, '_, 'd> {
                 let mut required = std::collections::HashSet::new();
                 for (path, dep, _) in &flat {
                     for (name, _) in &dep.requires.0 {
-                        if let Some(to) = resolve(&index, &mut buf, path, name) {
+                        if let Some(to) = index.resolve(&mut buf, path, name) {
                             required.insert(to);
                         }
                     }
                 }
                 for (key, dep) in top {
-                    let Some(&id) = index.get(format!("node_modules/{key}").as_str()) else { continue };
+                    let Some(&id) = index.index.get(format!("node_modules/{key}").as_str()) else { continue };
                     if required.contains(&id) {
                         continue;
                     }
