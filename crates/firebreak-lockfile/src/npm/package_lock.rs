@@ -481,15 +481,21 @@ fn source_of(resolved: Option<&str>, name: &str, version: &str, folder: Option<&
     PackageSource::Path { path: r.to_owned() }
 }
 
-/// Whether a member glob (`packages/*`, `apps/**`) matches a folder path.
+/// Whether a member glob (`packages/*`, `apps/**`) matches a folder path. The globs come
+/// from the file, so matching stays polynomial: a pattern with more than a few `**` never
+/// matches, and `*` within a segment is matched greedily with one backtrack point.
 fn glob_matches(pattern: &str, path: &str) -> bool {
     let pattern = pattern.trim_start_matches("./").trim_end_matches('/');
-    let pats: Vec<&str> = pattern.split('/').collect();
+    let mut pats: Vec<&str> = pattern.split('/').collect();
+    pats.dedup_by(|a, b| *a == "**" && *b == "**");
+    if pats.iter().filter(|p| **p == "**").count() > 3 {
+        return false;
+    }
     let segs: Vec<&str> = path.split('/').collect();
     fn go(p: &[&str], s: &[&str]) -> bool {
         match p.split_first() {
             None => s.is_empty(),
-            Some((&"**", rest)) => (0..=s.len()).any(|k| go(rest, &s[k..])),
+            Some((&"**", rest)) => (0..=s.len()).any(|k| s.get(k..).is_some_and(|tail| go(rest, tail))),
             Some((first, rest)) => {
                 s.split_first().is_some_and(|(seg, srest)| segment_matches(first, seg) && go(rest, srest))
             }
@@ -498,17 +504,32 @@ fn glob_matches(pattern: &str, path: &str) -> bool {
     go(&pats, &segs)
 }
 
+/// `*` wildcards within one path segment (the classic linear-backtracking matcher).
 fn segment_matches(pattern: &str, segment: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == segment,
-        Some((prefix, rest)) => {
-            let Some(tail) = segment.strip_prefix(prefix) else { return false };
-            if rest.is_empty() {
-                return true;
+    let (p, s) = (pattern.as_bytes(), segment.as_bytes());
+    let (mut pi, mut si) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while si < s.len() {
+        match p.get(pi) {
+            Some(b'*') => {
+                star = Some((pi, si));
+                pi += 1;
             }
-            (0..=tail.len()).filter(|&i| tail.is_char_boundary(i)).any(|i| segment_matches(rest, &tail[i..]))
+            Some(&c) if c == s[si] => {
+                pi += 1;
+                si += 1;
+            }
+            _ => match star {
+                Some((sp, ss)) => {
+                    pi = sp + 1;
+                    si = ss + 1;
+                    star = Some((sp, ss + 1));
+                }
+                None => return false,
+            },
         }
     }
+    p.get(pi..).is_some_and(|rest| rest.iter().all(|&b| b == b'*'))
 }
 
 /// What an install path stands for.
@@ -858,5 +879,9 @@ mod tests {
         assert!(glob_matches("apps/**", "apps/a/b"));
         assert!(glob_matches("pkg-*", "pkg-one"));
         assert!(!glob_matches("pkg-*", "lib-one"));
+        assert!(glob_matches("a*b*c", "axxbyyc") && !glob_matches("a*b*c", "axxbyy"));
+        let hostile = format!("{}b", "*a".repeat(30));
+        assert!(!glob_matches(&hostile, &"a".repeat(5000)), "linear, and no match");
+        assert!(!glob_matches("**/x/**/y/**/z/**/w", "x/y/z/w"), "too many `**`");
     }
 }
