@@ -246,3 +246,17 @@ fn empty_packages_and_links_to_nowhere() {
     .expect("reads");
     assert!(inv.packages.is_empty());
 }
+
+#[test]
+fn crlf_and_minified_lockfiles_read_to_the_same_graph() {
+    let path =
+        Utf8Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/lockfiles/npm/v3/package-lock.json");
+    let text = fs_err::read_to_string(&path).expect("fixture");
+    let lf = read(&text).expect("reads");
+    let crlf = read(&text.replace('\n', "\r\n")).expect("reads with CRLF");
+    assert_eq!(crlf, lf, "same graph and the same lines");
+    let value: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let minified = read(&value.to_string()).expect("reads minified");
+    assert_eq!(minified.edges, lf.edges);
+    assert!(minified.packages.iter().all(|p| p.location.is_some_and(|l| l.line == 1)));
+}
