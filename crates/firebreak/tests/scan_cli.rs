@@ -170,3 +170,43 @@ fn explain_prints_a_signal_page() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("unknown signal"), "{}", r.stderr);
 }
+
+/// The README's main command: the compromised axios release and its dropper are reported
+/// as malicious with the chain and the direct dependency to change; the run blocks.
+#[test]
+fn the_axios_incident_demo() {
+    let r = run(firebreak().args(["scan", "examples/axios-incident"]));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let out = r.stdout;
+    assert!(out.starts_with("CRITICAL ("), "{out}");
+    assert!(
+        out.contains("error[known-malicious]: axios@1.14.1 is a known-malicious package (MAL-2026-2307)"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "error[known-malicious]: plain-crypto-js@4.2.1 is a known-malicious package (MAL-2026-2306)"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("= chain: checkout-service > axios@1.14.1 > plain-crypto-js@4.2.1"), "{out}");
+    assert!(out.contains("= change: the direct dependency axios@1.14.1"), "{out}");
+    assert!(out.contains("= fixed in: 4.17.12"), "lodash's fix: {out}");
+    let summary = out.lines().last().unwrap_or_default();
+    assert!(summary.starts_with("7 failing (2 malicious), 3 warnings"), "{summary}");
+
+    // dev = "warn" turns the dev-only semver finding into a warning that says why.
+    let (_dir, path) = policy("dev = \"warn\"\nfail_on = \"medium\"\n");
+    let r =
+        run(firebreak().args(["scan", "examples/axios-incident", "--format", "json", "--config"]).arg(&path));
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
+    let semver = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["package"]["name"] == "semver")
+        .expect("semver finding");
+    assert_eq!(semver["package"]["dev"], true);
+    assert_eq!(semver["action"], "warn");
+    assert!(semver["reason"].as_str().unwrap_or_default().contains("dev = \"warn\""), "{semver}");
+}
