@@ -1,6 +1,6 @@
 //! Parse time of synthetic package-lock.json files (lockfileVersion 3) of 10,000 and
 //! 100,000 packages: the targets are < 100 ms and < 1 s on a 2-core machine.
-//! The generator (`benches/synthetic.rs`, also run by `examples/gen_package_lock.rs` for
+//! The generator (`benches/support/synthetic.rs`, also run by `examples/gen_package_lock.rs` for
 //! whole-process runs) writes entries that each have
 //! `version`, `resolved`, `integrity` and a few dependencies; one in ten is dev, one in
 //! twenty is nested under another package.
@@ -9,6 +9,7 @@ use camino::Utf8Path;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use firebreak_lockfile::{NoFileSystem, Source, extractor_by_hint};
 
+#[path = "support/synthetic.rs"]
 mod synthetic;
 
 use synthetic::synthetic_package_lock;

@@ -2,7 +2,7 @@
 //! benchmarks: `cargo run --release -p firebreak-lockfile --example gen_package_lock -- 100000`.
 #![expect(clippy::print_stdout, reason = "a generator whose output is stdout")]
 
-#[path = "../benches/synthetic.rs"]
+#[path = "../benches/support/synthetic.rs"]
 mod synthetic;
 
 fn main() {

@@ -41,7 +41,6 @@ fn extract(case: &str) -> Inventory {
 #[derive(Deserialize)]
 struct LsNode {
     version: Option<String>,
-    resolved: Option<String>,
     #[serde(default)]
     missing: bool,
     #[serde(default)]
