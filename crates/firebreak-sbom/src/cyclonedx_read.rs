@@ -57,6 +57,7 @@ pub(crate) fn read(value: &Value, path: &Utf8Path) -> Result<SbomInventory, Sbom
     b.format_version(spec);
     let mut refs: HashMap<&str, NodeRef> = HashMap::new();
     let mut pending_roots = Vec::new();
+    let mut written_direct = Vec::new();
     if let Some(c) = metadata_component.filter(|c| c.properties.get("firebreak:project") != Some(&"true")) {
         pending_roots.push(c);
     }
@@ -67,6 +68,9 @@ pub(crate) fn read(value: &Value, path: &Utf8Path) -> Result<SbomInventory, Sbom
         }
         match package(&doc, &mut b, &c)? {
             Ok((id, reference)) => {
+                if c.properties.keys().any(|k| k.starts_with("firebreak:")) {
+                    written_direct.push((id, c.properties.get("firebreak:direct") == Some(&"true")));
+                }
                 if let Some(reference) = reference {
                     refs.insert(reference, NodeRef::Package(id));
                 }
@@ -138,7 +142,15 @@ pub(crate) fn read(value: &Value, path: &Utf8Path) -> Result<SbomInventory, Sbom
     if unknown > 0 {
         warnings.push(format!("{path}: {unknown} dependency edges name a component that was not read"));
     }
-    Ok(SbomInventory { kind: Kind::CycloneDx, inventory: b.finish(), skipped, warnings })
+    let mut inventory = b.finish();
+    // The graph says a root depends on a package; firebreak's own property keeps what the
+    // lockfile said (go.mod lists indirect requirements on the root too).
+    for (id, direct) in written_direct {
+        if let Some(p) = inventory.packages.get_mut(id.index()) {
+            p.direct = direct;
+        }
+    }
+    Ok(SbomInventory { kind: Kind::CycloneDx, inventory, skipped, warnings })
 }
 
 fn seen<'v>(doc: &Doc<'_>, value: &'v Value, pointer: String) -> Result<Seen<'v>, SbomError> {
