@@ -27,6 +27,7 @@
 //! | `firebreak:source-path` | path | a local path dependency |
 //! | `firebreak:root` | `true` | a workspace member (a root of the graph) |
 //! | `firebreak:root-path` | path | the member's directory, relative to its lockfile |
+//! | `firebreak:project` | `true` | the made-up project over several roots (not itself a root) |
 //!
 //! This crate performs no I/O.
 

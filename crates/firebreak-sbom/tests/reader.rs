@@ -24,15 +24,15 @@ fn read_fixture(name: &str) -> firebreak_sbom::SbomInventory {
 fn lock_packages() -> BTreeSet<String> {
     lock()["packages"]
         .as_object()
-        .unwrap()
+        .expect("as generated")
         .iter()
         .filter(|(k, _)| !k.is_empty())
-        .map(|(k, v)| format!("{}@{}", lock_name(k), v["version"].as_str().unwrap()))
+        .map(|(k, v)| format!("{}@{}", lock_name(k), v["version"].as_str().expect("as generated")))
         .collect()
 }
 
 fn lock() -> Value {
-    serde_json::from_slice(&fixture("npm-app.package-lock.json")).unwrap()
+    serde_json::from_slice(&fixture("npm-app.package-lock.json")).expect("as generated")
 }
 
 fn lock_name(key: &str) -> &str {
@@ -42,13 +42,13 @@ fn lock_name(key: &str) -> &str {
 /// The lockfile's edges, resolved the way Node does: the nearest `node_modules` up the tree.
 fn lock_edges() -> BTreeSet<(String, String)> {
     let lock = lock();
-    let packages = lock["packages"].as_object().unwrap();
+    let packages = lock["packages"].as_object().expect("as generated");
     let label = |key: &str| {
         let v = &packages[key];
         if key.is_empty() {
             "root".to_owned()
         } else {
-            format!("{}@{}", lock_name(key), v["version"].as_str().unwrap())
+            format!("{}@{}", lock_name(key), v["version"].as_str().expect("as generated"))
         }
     };
     let mut edges = BTreeSet::new();
@@ -79,12 +79,12 @@ fn lock_edges() -> BTreeSet<(String, String)> {
 fn lock_hashes() -> BTreeSet<(String, String)> {
     lock()["packages"]
         .as_object()
-        .unwrap()
+        .expect("as generated")
         .iter()
         .filter(|(k, _)| !k.is_empty())
         .flat_map(|(k, v)| {
             let name = lock_name(k).to_owned();
-            Hash::parse_sri(v["integrity"].as_str().unwrap())
+            Hash::parse_sri(v["integrity"].as_str().expect("as generated"))
                 .into_iter()
                 .map(move |h| (name.clone(), h.to_string()))
         })
@@ -134,7 +134,8 @@ fn cyclonedx_npm_matches_the_lockfile() {
     assert!(inv.packages.iter().all(|p| p.ecosystem == Ecosystem::Npm));
     assert_eq!(flagged(inv, |p| p.flags.dev), set(&["is-number"]));
     assert_eq!(flagged(inv, |p| p.flags.optional), set(&["lru-cache", "yallist"]));
-    let scoped = inv.packages.iter().find(|p| p.name == "@isaacs/string-locale-compare").unwrap();
+    let scoped =
+        inv.packages.iter().find(|p| p.name == "@isaacs/string-locale-compare").expect("as generated");
     assert_eq!(scoped.purl.as_deref(), Some("pkg:npm/%40isaacs/string-locale-compare@1.1.0"));
     assert_eq!(
         flagged(inv, |p| p.direct),
@@ -196,7 +197,7 @@ fn unsupported_purls_are_skipped_and_counted() {
     {"type": "library", "name": "guava", "purl": "pkg:maven/com.google/guava@1"},
     {"type": "library", "name": "nopurl", "version": "1"}
   ]"#);
-    let read = read(text.as_bytes(), Utf8Path::new("bom.json")).unwrap();
+    let read = read(text.as_bytes(), Utf8Path::new("bom.json")).expect("as generated");
     assert_eq!(packages(&read.inventory), set(&["a@1.0.0"]));
     assert_eq!(read.skipped, 2);
     assert_eq!(read.warnings.len(), 2);
@@ -209,7 +210,7 @@ fn unsupported_purls_are_skipped_and_counted() {
 }
 
 fn error(text: &[u8]) -> String {
-    read(text, Utf8Path::new("bad/bom.json")).unwrap_err().to_string()
+    read(text, Utf8Path::new("bad/bom.json")).expect_err("the document is invalid").to_string()
 }
 
 #[test]
