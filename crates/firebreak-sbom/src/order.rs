@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use firebreak_core::{DepKind, Ecosystem, Inventory, NodeRef, Package, PackageId, Root, RootId};
+use firebreak_core::{DepKind, Ecosystem, Graph, Inventory, NodeRef, Package, PackageId, Root, RootId};
 
 /// The inventory's nodes in output order, each with a unique identifier.
 pub(crate) struct Plan<'a> {
@@ -16,6 +16,8 @@ pub(crate) struct Plan<'a> {
     pub(crate) root_refs: Vec<String>,
     /// Identifier of each package, indexed by [`PackageId`].
     pub(crate) package_refs: Vec<String>,
+    /// Outgoing edges per node, so listing a node's dependencies costs its degree.
+    graph: Graph<'a>,
 }
 
 impl<'a> Plan<'a> {
@@ -57,7 +59,7 @@ impl<'a> Plan<'a> {
         for &id in &packages {
             package_refs[id.index()] = unique(package_ref(&inventory.packages[id.index()]));
         }
-        Plan { inventory, roots, packages, root_refs, package_refs }
+        Plan { inventory, roots, packages, root_refs, package_refs, graph: inventory.graph() }
     }
 
     pub(crate) fn node_ref(&self, node: NodeRef) -> &str {
@@ -70,10 +72,8 @@ impl<'a> Plan<'a> {
     /// The dependencies of `node`, sorted by identifier then kind, without duplicates.
     pub(crate) fn dependencies(&self, node: NodeRef) -> Vec<(&str, DepKind)> {
         let set: BTreeSet<(&str, DepKind)> = self
-            .inventory
-            .edges
-            .iter()
-            .filter(|e| e.from == node)
+            .graph
+            .dependencies(node)
             .map(|e| (self.package_refs[e.to.index()].as_str(), e.kind))
             .collect();
         set.into_iter().collect()

@@ -207,3 +207,42 @@ fn round_trip_keeps_packages_roots_and_edges() {
         assert_eq!(keys(&back.inventory), keys(&inv), "{name} SPDX packages");
     }
 }
+
+/// Many packages, some sharing a purl (a registry and a git copy of one version): every
+/// identifier stays unique, and the writers stay linear in the graph's size.
+#[test]
+fn large_inventory_with_shared_purls() {
+    use firebreak_core::{Ecosystem, InventoryBuilder};
+    let mut b = InventoryBuilder::new("Cargo.lock", "cargo/lock");
+    let root = b.root(Ecosystem::CratesIo, "big", Some("1.0.0"), "");
+    let n = 10_000u32;
+    let ids: Vec<PackageId> = (0..n)
+        .map(|i| b.distinct_package(Ecosystem::CratesIo, &format!("crate-{}", i % (n / 2)), "1.0.0"))
+        .collect();
+    for (i, &id) in ids.iter().enumerate() {
+        b.edge(NodeRef::Root(root), id, DepKind::Normal, None);
+        for step in [1, 7, 31] {
+            b.edge(NodeRef::Package(id), ids[(i + step) % ids.len()], DepKind::Normal, None);
+        }
+    }
+    let inv = b.finish();
+    let start = std::time::Instant::now();
+    // Not reproducible: hashing the document in an unoptimised test build would dominate.
+    let plain = Options::new("0.1.0", Timestamp::EPOCH);
+    let cdx_text = cyclonedx::write(&inv, &plain);
+    let spdx_text = spdx::write(&inv, &plain);
+    let elapsed = start.elapsed();
+    let cdx: serde_json::Value = serde_json::from_str(&cdx_text).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&spdx_text).unwrap();
+    let refs: BTreeSet<&str> =
+        cdx["components"].as_array().unwrap().iter().map(|c| c["bom-ref"].as_str().unwrap()).collect();
+    assert_eq!(refs.len(), n as usize, "bom-refs are unique");
+    assert!(refs.contains("pkg:cargo/crate-0@1.0.0") && refs.contains("pkg:cargo/crate-0@1.0.0|2"));
+    let ids: BTreeSet<&str> =
+        doc["packages"].as_array().unwrap().iter().map(|p| p["SPDXID"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), n as usize + 1, "SPDXIDs are unique");
+    assert_eq!(doc["relationships"].as_array().unwrap().len(), 4 * n as usize + 1);
+    let deps = cdx["dependencies"].as_array().unwrap();
+    assert_eq!(deps.len(), n as usize + 1);
+    assert!(elapsed.as_secs() < 60, "writing took {elapsed:?}");
+}
