@@ -155,7 +155,10 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 /// Reads a CycloneDX (1.4–1.6) or SPDX (2.2, 2.3) JSON document into an inventory.
-pub fn read(bytes: &[u8], path: &Utf8Path) -> Result<SbomInventory, SbomError> {
+///
+/// `path` names the document in errors and in the inventory's lockfile list.
+pub fn read(bytes: &[u8], path: impl AsRef<Utf8Path>) -> Result<SbomInventory, SbomError> {
+    let path = path.as_ref();
     if bytes.len() as u64 > MAX_SBOM_BYTES {
         return Err(SbomError::TooLarge {
             path: path.to_owned(),
