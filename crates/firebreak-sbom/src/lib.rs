@@ -23,7 +23,7 @@
 //! | `firebreak:bundled` | `true` | shipped inside its parent's tarball |
 //! | `firebreak:lockfile` | path | the lockfile that listed it |
 //! | `firebreak:alias` | name | the name it is installed under (npm aliases) |
-//! | `firebreak:go-h1` | `h1:…` | Go's module hash, which is no plain digest |
+//! | `firebreak:go-h1` | base64 | Go's `h1:` module hash, which is no plain file digest |
 //! | `firebreak:source-path` | path | a local path dependency |
 //! | `firebreak:root` | `true` | a workspace member (a root of the graph) |
 //! | `firebreak:root-path` | path | the member's directory, relative to its lockfile |

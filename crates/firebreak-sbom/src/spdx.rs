@@ -85,12 +85,8 @@ pub fn write(inventory: &Inventory, options: &Options) -> String {
     let plan = Plan::new(
         inventory,
         |r| {
-            sanitize(&format!(
-                "SPDXRef-Root-{}-{}-{}",
-                r.ecosystem.purl_type(),
-                r.name,
-                r.version.as_deref().unwrap_or("")
-            ))
+            let version = r.version.as_deref().map(|v| format!("-{v}")).unwrap_or_default();
+            sanitize(&format!("SPDXRef-Root-{}-{}{version}", r.ecosystem.purl_type(), r.name))
         },
         |p| sanitize(&format!("SPDXRef-Package-{}-{}-{}", p.ecosystem.purl_type(), p.name, p.version)),
         |base, n| format!("{base}-{n}"),
