@@ -230,7 +230,7 @@ fn load_other_file(path: &Utf8Path, loaded: &mut Loaded) {
 }
 
 fn load_sbom(path: &Utf8Path, bytes: &[u8], loaded: &mut Loaded) {
-    match firebreak_sbom::read(bytes, path.as_str()) {
+    match firebreak_sbom::read(bytes, path) {
         Ok(read) => {
             loaded.warnings.extend(read.warnings);
             loaded.inventory.extend(read.inventory);
