@@ -1,39 +1,8 @@
 //! End-to-end tests of the binary: exit codes, stdout/stderr separation, bad input.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use assert_cmd::Command;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The binary with ambient configuration cleared, so a developer's environment cannot
-/// change what the tests see.
-fn firebreak() -> Command {
-    let mut cmd = Command::cargo_bin("firebreak").expect("binary built");
-    cmd.current_dir(repo());
-    for var in ["NO_COLOR", "FORCE_COLOR", "FIREBREAK_COLOR", "SOURCE_DATE_EPOCH", "CLICOLOR_FORCE"] {
-        cmd.env_remove(var);
-    }
-    cmd.arg("--color").arg("never");
-    cmd
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(cmd: &mut Command) -> Run {
-    let out = cmd.output().expect("run firebreak");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
+use common::{firebreak, repo, run};
 
 #[test]
 fn demo_inventory_table() {

@@ -7,35 +7,15 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use assert_cmd::Command;
+use common::{repo, run};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
 
+/// The binary with its own data directory, so downloads land in a test's temp dir.
 fn firebreak(data_home: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("firebreak").expect("binary built");
-    cmd.current_dir(repo());
-    for var in ["NO_COLOR", "FORCE_COLOR", "FIREBREAK_COLOR", "FIREBREAK_CONFIG", "FIREBREAK_DB", "CI"] {
-        cmd.env_remove(var);
-    }
-    cmd.env("XDG_DATA_HOME", data_home).env("HOME", data_home).env("FIREBREAK_TODAY", "2026-11-29");
-    cmd.arg("--color").arg("never");
+    let mut cmd = common::firebreak();
+    cmd.env("XDG_DATA_HOME", data_home).env("HOME", data_home);
     cmd
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(cmd: &mut Command) -> Run {
-    let out = cmd.output().expect("run firebreak");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
 }
 
 /// An osv.dev-style `all.zip` of the embedded snapshot's npm records.

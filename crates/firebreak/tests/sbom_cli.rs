@@ -6,30 +6,10 @@
 #[allow(dead_code, unreachable_pub)]
 mod schemas;
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use assert_cmd::Command;
+use common::{firebreak, stdout};
 use schemas::{Schema, assert_valid, validator};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn firebreak() -> Command {
-    let mut cmd = Command::cargo_bin("firebreak").expect("binary built");
-    cmd.current_dir(repo());
-    for var in ["NO_COLOR", "FORCE_COLOR", "FIREBREAK_COLOR", "SOURCE_DATE_EPOCH", "CLICOLOR_FORCE"] {
-        cmd.env_remove(var);
-    }
-    cmd.arg("--color").arg("never");
-    cmd
-}
-
-fn stdout(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("run firebreak");
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("UTF-8 output")
-}
 
 const CARGO: &str = "fixtures/lockfiles/cargo/workspace";
 

@@ -1,41 +1,10 @@
 //! End-to-end tests of `scan`, `init` and `explain`: policy, exit codes and formats.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use assert_cmd::Command;
+use std::path::PathBuf;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn firebreak() -> Command {
-    let mut cmd = Command::cargo_bin("firebreak").expect("binary built");
-    cmd.current_dir(repo());
-    for var in ["NO_COLOR", "FORCE_COLOR", "FIREBREAK_COLOR", "FIREBREAK_CONFIG", "FIREBREAK_DB", "CI"] {
-        cmd.env_remove(var);
-    }
-    // An empty data directory: the embedded advisory snapshot is used, whatever the
-    // developer's machine has downloaded.
-    cmd.env("XDG_DATA_HOME", repo().join("target/test-empty-data-home"));
-    cmd.env("FIREBREAK_TODAY", "2026-11-29");
-    cmd.arg("--color").arg("never");
-    cmd
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(cmd: &mut Command) -> Run {
-    let out = cmd.output().expect("run firebreak");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
+use common::{firebreak, repo, run};
 
 const GIT_FIXTURE: &str = "fixtures/lockfiles/cargo/workspace-git";
 
