@@ -3,16 +3,16 @@
 //! `bun-ls.oracle.txt` is `bun pm ls --all` after installing them. `bun pm ls` shows no
 //! edges, so edges are checked against yarn 4's `yarn info` for the same package.json.
 
+mod common;
+
+use common::{RepoFs, repo_root};
+
 use std::collections::BTreeSet;
 
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::Utf8PathBuf;
 use firebreak_core::{DepKind, Inventory, NodeRef, Package, PackageSource};
 use firebreak_lockfile::{FileSystem, NoFileSystem, Source, extractor_by_hint};
 use serde_json::Value;
-
-fn repo_root() -> Utf8PathBuf {
-    Utf8PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn fixture(case: &str, file: &str) -> String {
     fs_err::read_to_string(repo_root().join(format!("fixtures/lockfiles/npm/{case}/{file}")))
@@ -29,14 +29,6 @@ fn extract_with(case: &str, file: &str, hint: &str, files: &dyn FileSystem) -> I
 fn extract(case: &str) -> Inventory {
     // bun.lock needs no neighbouring file: the workspaces are in the lockfile.
     extract_with(case, "bun.lock", "bun/lock", &NoFileSystem)
-}
-
-struct RepoFs;
-
-impl FileSystem for RepoFs {
-    fn read(&self, path: &Utf8Path) -> std::io::Result<Vec<u8>> {
-        fs_err::read(repo_root().join(path))
-    }
 }
 
 fn real(p: &Package) -> String {

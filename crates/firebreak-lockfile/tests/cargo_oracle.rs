@@ -1,25 +1,16 @@
 //! `Cargo.lock` against `cargo metadata`: the fixtures under `fixtures/lockfiles/cargo` were
 //! written by cargo, and each `oracle.json` is cargo's own resolve graph for them.
 
+mod common;
+
+use common::{RepoFs, repo_root};
+
 use std::collections::{BTreeMap, BTreeSet};
 
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::Utf8PathBuf;
 use firebreak_core::{DepKind, HashAlgorithm, Inventory, NodeRef, PackageSource};
 use firebreak_lockfile::{ExtractError, FileSystem, NoFileSystem, Source, extractor_by_hint};
 use serde::Deserialize;
-
-/// Reads files relative to the repository root, so inventories carry repo-relative paths.
-struct RepoFs;
-
-impl FileSystem for RepoFs {
-    fn read(&self, path: &Utf8Path) -> std::io::Result<Vec<u8>> {
-        fs_err::read(repo_root().join(path))
-    }
-}
-
-fn repo_root() -> Utf8PathBuf {
-    Utf8PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn fixture(case: &str) -> Utf8PathBuf {
     Utf8PathBuf::from(format!("fixtures/lockfiles/cargo/{case}/Cargo.lock"))

@@ -2,24 +2,16 @@
 //! were written by `go mod tidy`, and each `oracle.json` is `go list -m -json all` for
 //! them (`graph.txt` is `go mod graph`).
 
+mod common;
+
+use common::{RepoFs, repo_root};
+
 use std::collections::BTreeSet;
 
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::Utf8PathBuf;
 use firebreak_core::{HashAlgorithm, Inventory, NodeRef, PackageSource};
 use firebreak_lockfile::{FileSystem, NoFileSystem, Source, extractor_by_hint};
 use serde::Deserialize;
-
-struct RepoFs;
-
-impl FileSystem for RepoFs {
-    fn read(&self, path: &Utf8Path) -> std::io::Result<Vec<u8>> {
-        fs_err::read(repo_root().join(path))
-    }
-}
-
-fn repo_root() -> Utf8PathBuf {
-    Utf8PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn extract_with(case: &str, files: &dyn FileSystem) -> Inventory {
     let path = Utf8PathBuf::from(format!("fixtures/lockfiles/go/{case}/go.mod"));

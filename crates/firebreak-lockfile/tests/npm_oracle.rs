@@ -2,25 +2,16 @@
 //! `fixtures/lockfiles/npm` were written by npm 6, 8 and 11, and each
 //! `npm-ls.oracle.json` is the tree npm itself reports after `npm ci` of that lockfile.
 
+mod common;
+
+use common::{RepoFs, repo_root};
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use camino::{Utf8Path, Utf8PathBuf};
 use firebreak_core::{DepKind, HashAlgorithm, Inventory, NodeRef, PackageSource};
-use firebreak_lockfile::{FileSystem, Source, extractor_for};
+use firebreak_lockfile::{Source, extractor_for};
 use serde::Deserialize;
-
-/// Reads files relative to the repository root, so inventories carry repo-relative paths.
-struct RepoFs;
-
-impl FileSystem for RepoFs {
-    fn read(&self, path: &Utf8Path) -> std::io::Result<Vec<u8>> {
-        fs_err::read(repo_root().join(path))
-    }
-}
-
-fn repo_root() -> Utf8PathBuf {
-    Utf8PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn extract_path(path: &Utf8Path) -> Inventory {
     let bytes = fs_err::read(repo_root().join(path)).expect("fixture");

@@ -2,6 +2,10 @@
 //! were written by pnpm 7, 8 and 9 (`pnpm-generate.sh`), and each `pnpm-list.oracle.json` is
 //! `pnpm list --depth Infinity --json -r` over an installed copy of the same lockfile.
 
+mod common;
+
+use common::{RepoFs, repo_root};
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
@@ -9,19 +13,6 @@ use camino::{Utf8Path, Utf8PathBuf};
 use firebreak_core::{DepKind, HashAlgorithm, Inventory, NodeRef, PackageSource, RootId};
 use firebreak_lockfile::{ExtractError, FileSystem, NoFileSystem, Source, extractor_by_hint, extractor_for};
 use serde::Deserialize;
-
-/// Reads files relative to the repository root, so inventories carry repo-relative paths.
-struct RepoFs;
-
-impl FileSystem for RepoFs {
-    fn read(&self, path: &Utf8Path) -> std::io::Result<Vec<u8>> {
-        fs_err::read(repo_root().join(path))
-    }
-}
-
-fn repo_root() -> Utf8PathBuf {
-    Utf8PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 const FORMATS: [&str; 3] = ["pnpm-v5.4", "pnpm-v6", "pnpm-v9"];
 const CASES: [&str; 2] = ["basic", "workspace"];

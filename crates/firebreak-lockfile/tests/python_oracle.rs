@@ -3,25 +3,16 @@
 //! it is what that tool lists for it (`uv export`, `uv tree`, `poetry show`, `pipenv
 //! requirements`, `pdm export`, a `pip install --dry-run --report`).
 
+mod common;
+
+use common::{RepoFs, repo_root};
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::Utf8Path;
 use firebreak_core::{DepKind, Ecosystem, HashAlgorithm, Inventory, NodeRef, PackageSource, normalize_name};
 use firebreak_lockfile::{FileSystem, NoFileSystem, Source, extractor_by_hint, extractor_for};
-
-/// Reads files relative to the repository root, so inventories carry repo-relative paths.
-struct RepoFs;
-
-impl FileSystem for RepoFs {
-    fn read(&self, path: &Utf8Path) -> std::io::Result<Vec<u8>> {
-        fs_err::read(repo_root().join(path))
-    }
-}
-
-fn repo_root() -> Utf8PathBuf {
-    Utf8PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn read_text(path: &str) -> String {
     fs_err::read_to_string(repo_root().join(path)).expect("fixture")

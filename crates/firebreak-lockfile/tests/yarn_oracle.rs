@@ -3,24 +3,16 @@
 //! (`yarn-berry*`, oracle `yarn info --all --json --recursive --dependents`) and bun 1.2's
 //! `--yarn` output (`yarn-bun`, oracle `bun pm ls --all`).
 
+mod common;
+
+use common::{RepoFs, repo_root};
+
 use std::collections::BTreeSet;
 
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::Utf8PathBuf;
 use firebreak_core::{DepKind, Inventory, NodeRef, Package, PackageSource};
 use firebreak_lockfile::{FileSystem, NoFileSystem, Source, extractor_by_hint};
 use serde_json::Value;
-
-struct RepoFs;
-
-impl FileSystem for RepoFs {
-    fn read(&self, path: &Utf8Path) -> std::io::Result<Vec<u8>> {
-        fs_err::read(repo_root().join(path))
-    }
-}
-
-fn repo_root() -> Utf8PathBuf {
-    Utf8PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn fixture(case: &str, file: &str) -> String {
     fs_err::read_to_string(repo_root().join(format!("fixtures/lockfiles/npm/{case}/{file}")))
