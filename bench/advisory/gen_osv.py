@@ -30,6 +30,7 @@ import bisect
 import itertools
 import json
 import math
+import multiprocessing
 import os
 import random
 import time
@@ -343,6 +344,52 @@ def cargo_lock(rng, pool, n):
     return "\n".join(lines), len(pkgs)
 
 
+def generate(job):
+    """One ecosystem's records, in its own process with its own seeded generator."""
+    out, eco, n, seed, index, write_dir, write_zip = job
+    rng = random.Random(f"{seed}-{eco}")
+    pool = name_pool(eco, POOL[eco], rng)
+    cdf = zipf_cdf(len(pool))
+    d = os.path.join(out, "osv", eco)
+    if write_dir:
+        os.makedirs(d, exist_ok=True)
+    zf = None
+    if write_zip:
+        os.makedirs(os.path.join(out, "zip", eco), exist_ok=True)
+        zf = zipfile.ZipFile(os.path.join(out, "zip", eco, "all.zip"), "w",
+                             compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+    st = {"malicious": 0, "vulnerability": 0, "withdrawn": 0, "bytes": 0}
+    ids = set()
+    seq = itertools.count(index * 1000000 + 1)
+    for _ in range(n):
+        if rng.random() < MAL_SHARE[eco]:
+            popular = rng.random() < 0.1
+            name = pick(rng, pool, cdf) if popular else typosquat(rng.choice(pool), rng)
+            rec = mal_record(eco, next(seq), name, rng)
+            st["malicious"] += 1
+        else:
+            name = pick(rng, pool, cdf)
+            # crates.io records name one crate (the RustSec layout keys a file by crate)
+            extra = [] if eco == "crates.io" or rng.random() > 0.05 else [rng.choice(pool)]
+            extra = [e for e in extra if e != name]
+            rec = ghsa_record(eco, name, rng, extra)
+            while rec["id"] in ids:
+                rec["id"] = ghsa_id(rng)
+            st["vulnerability"] += 1
+        ids.add(rec["id"])
+        st["withdrawn"] += "withdrawn" in rec
+        data = (json.dumps(rec, indent=2) + "\n").encode()
+        st["bytes"] += len(data)
+        if write_dir:
+            with open(os.path.join(d, rec["id"] + ".json"), "wb") as f:
+                f.write(data)
+        if zf is not None:
+            zf.writestr(rec["id"] + ".json", data)
+    if zf is not None:
+        zf.close()
+    return eco, st
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("out")
@@ -353,61 +400,26 @@ def main():
     ap.add_argument("--no-zip", action="store_true")
     ap.add_argument("--no-dir", action="store_true")
     args = ap.parse_args()
-    rng = random.Random(args.seed)
-    pools = {eco: name_pool(eco, POOL[eco], rng) for eco, _ in ECOSYSTEMS}
-    cdfs = {eco: zipf_cdf(len(pools[eco])) for eco in pools}
-
     os.makedirs(args.out, exist_ok=True)
-    lock, n_pkgs = cargo_lock(rng, pools["crates.io"], args.packages)
-    with open(os.path.join(args.out, "Cargo.lock"), "w") as f:
-        f.write(lock)
-    pins = inventory_names(rng, pools["PyPI"], args.pins)
-    with open(os.path.join(args.out, "requirements.txt"), "w") as f:
-        f.write("".join(f"{nm}=={vtext(version(rng))}\n" for nm in pins))
-
-    stats = {}
-    seq = itertools.count(1)
-    for eco, share in ECOSYSTEMS:
-        n = round(args.records * share) if eco != "Go" else args.records - sum(
-            round(args.records * s) for e, s in ECOSYSTEMS if e != "Go")
-        d = os.path.join(args.out, "osv", eco)
-        if not args.no_dir:
-            os.makedirs(d, exist_ok=True)
-        zf = None
-        if not args.no_zip:
-            os.makedirs(os.path.join(args.out, "zip", eco), exist_ok=True)
-            zf = zipfile.ZipFile(os.path.join(args.out, "zip", eco, "all.zip"), "w",
-                                 compression=zipfile.ZIP_DEFLATED, compresslevel=6)
-        st = {"malicious": 0, "vulnerability": 0, "withdrawn": 0, "bytes": 0}
-        ids = set()
-        for _ in range(n):
-            if rng.random() < MAL_SHARE[eco]:
-                popular = rng.random() < 0.1
-                name = pick(rng, pools[eco], cdfs[eco]) if popular else typosquat(rng.choice(pools[eco]), rng)
-                rec = mal_record(eco, next(seq), name, rng)
-                st["malicious"] += 1
-            else:
-                name = pick(rng, pools[eco], cdfs[eco])
-                # crates.io records name one crate (the RustSec layout keys a file by crate)
-                extra = [] if eco == "crates.io" or rng.random() > 0.05 else [rng.choice(pools[eco])]
-                extra = [e for e in extra if e != name]
-                rec = ghsa_record(eco, name, rng, extra)
-                while rec["id"] in ids:
-                    rec["id"] = ghsa_id(rng)
-                st["vulnerability"] += 1
-            ids.add(rec["id"])
-            st["withdrawn"] += "withdrawn" in rec
-            text = json.dumps(rec, indent=2) + "\n"
-            data = text.encode()
-            st["bytes"] += len(data)
-            if not args.no_dir:
-                with open(os.path.join(d, rec["id"] + ".json"), "wb") as f:
-                    f.write(data)
-            if zf is not None:
-                zf.writestr(rec["id"] + ".json", data)
-        if zf is not None:
-            zf.close()
-        stats[eco] = st
+    jobs, given = [], 0
+    for i, (eco, share) in enumerate(ECOSYSTEMS):
+        n = round(args.records * share) if i + 1 < len(ECOSYSTEMS) else args.records - given
+        given += n
+        jobs.append((args.out, eco, n, args.seed, i, not args.no_dir, not args.no_zip))
+    # One process per ecosystem: the output only depends on the seed, not on scheduling.
+    with multiprocessing.Pool(len(jobs)) as workers:
+        results = workers.map_async(generate, jobs)
+        # The inventories meanwhile; the pools are rebuilt from the same per-ecosystem seeds.
+        rng = random.Random(f"{args.seed}-inventory")
+        crates = name_pool("crates.io", POOL["crates.io"], random.Random(f"{args.seed}-crates.io"))
+        lock, n_pkgs = cargo_lock(rng, crates, args.packages)
+        with open(os.path.join(args.out, "Cargo.lock"), "w") as f:
+            f.write(lock)
+        pypi = name_pool("PyPI", POOL["PyPI"], random.Random(f"{args.seed}-PyPI"))
+        pins = inventory_names(rng, pypi, args.pins)
+        with open(os.path.join(args.out, "requirements.txt"), "w") as f:
+            f.write("".join(f"{nm}=={vtext(version(rng))}\n" for nm in pins))
+        stats = dict(results.get())
     stats["inventory"] = {"Cargo.lock packages": n_pkgs, "requirements pins": len(pins)}
     with open(os.path.join(args.out, "stats.json"), "w") as f:
         json.dump(stats, f, indent=2)
