@@ -8,7 +8,8 @@
 #   pip-audit    on a requirements file, against osv-query-server.py serving the same PyPI
 #                records, next to `firebreak scan` of that file
 # Usage: bench/advisory.sh [OUT_DIR]
-# Env: RECORDS=500000 PACKAGES=10000 PINS=1000 SEED=1 RUNS=10 IMPORT_RUNS=3
+# Env: RECORDS=500000 PACKAGES=10000 PINS=1000 SEED=1 RUNS=10 IMPORT_RUNS=3 PIP_RUNS=3 RSS=1
+#      STEPS="import cargo pypi" (a subset reuses the database of an earlier run)
 #      CARGO_AUDIT (cargo-audit binary; skipped when not found), PIP_AUDIT (pip-audit;
 #      skipped when not found), OSV_PYTHON (python for the OSV server; default the one
 #      beside pip-audit), OSV_PORT=5091, FIREBREAK (a prebuilt binary; default: build it)
@@ -41,17 +42,26 @@ zips=()
 for z in "$data"/zip/*/all.zip; do zips+=(--source "$z"); done
 db="$out/advisories.sqlite3"
 
+STEPS=" ${STEPS:-import cargo pypi} "
+if [[ "$STEPS" == *" import "* ]]; then
 echo "== import"
 hyperfine --runs "$IMPORT_RUNS" --style basic --export-json "$out/import.json" --export-markdown "$out/import.md" \
   --prepare "rm -f $db $db-journal $db-wal $db-shm" \
   -n "db update (directory, $RECORDS files)" "$fb db update --db $db --source $data/osv" \
   -n "db update (4 all.zip)" "$fb db update --db $db ${zips[*]}"
-rm -f "$db"
-/usr/bin/time -f "%e s %M KiB" -o "$out/import-rss.txt" "$fb" db update --db "$db" --source "$data/osv"
-db_bytes="$(stat -c %s "$db")"
-echo "database: $db_bytes bytes ($(( db_bytes / 1024 / 1024 )) MiB); import wall/RSS: $(cat "$out/import-rss.txt")"
+# The last timed import (the zips) leaves the database the scans use; RSS=1 re-imports the
+# directory once more under /usr/bin/time for the peak memory.
+if [ "${RSS:-1}" = 1 ]; then
+  rm -f "$db"
+  /usr/bin/time -f "%e s %M KiB" -o "$out/import-rss.txt" "$fb" db update --db "$db" --source "$data/osv"
+  echo "import of the directory: wall, peak RSS: $(cat "$out/import-rss.txt")"
+fi
 "$fb" db status --db "$db" > "$out/db-status.txt"
+fi
+db_bytes="$(stat -c %s "$db")"
+echo "database: $db_bytes bytes ($(( db_bytes / 1024 / 1024 )) MiB)"
 
+if [[ "$STEPS" == *" cargo "* ]]; then
 echo "== scan (Cargo.lock, $PACKAGES packages) against cargo audit"
 scan_cargo="$fb scan $out/Cargo.lock --db $db --format json --output $out/firebreak-cargo.json"
 names=("firebreak scan"); cmds=("$scan_cargo")
@@ -63,11 +73,13 @@ hf=(hyperfine -i --warmup 2 --runs "$RUNS" --style basic --export-json "$out/sca
 for i in "${!cmds[@]}"; do hf+=(-n "${names[$i]}" "${cmds[$i]}"); done
 "${hf[@]}"
 /usr/bin/time -f "%M" -o "$out/scan-rss.txt" bash -c "$scan_cargo" || true
+echo "scan peak RSS: $(tail -1 "$out/scan-rss.txt") KiB"
+fi
 
 srv_pid=""
 cleanup() { [ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null || true; }
 trap cleanup EXIT
-if [ -n "$PIP_AUDIT" ]; then
+if [ -n "$PIP_AUDIT" ] && [[ "$STEPS" == *" pypi "* ]]; then
   echo "== scan (requirements.txt, $PINS pins) against pip-audit"
   if [ -z "${OSV_PYTHON:-}" ]; then
     OSV_PYTHON=python3
