@@ -264,6 +264,9 @@ pub struct Match {
     pub published: Option<Timestamp>,
     /// How the version was found affected (by the record named by `id`).
     pub reason: Reason,
+    /// The `references` of the record named by `id`, carried along so that a report does
+    /// not read and parse that record a second time.
+    pub references: Vec<crate::osv::Reference>,
 }
 
 impl Match {
@@ -397,6 +400,7 @@ fn merge(hits: &[(&Record, Hit)], members: &[usize], ecosystem: Ecosystem) -> Op
         modified,
         published,
         reason: primary.1.reason.clone(),
+        references: primary.0.references.clone(),
     })
 }
 

@@ -39,7 +39,7 @@ fn severity(rating: Rating) -> Severity {
 pub fn analyze(db: &Database, inventory: &Inventory, out: &mut Vec<Finding>) -> Result<(), StoreError> {
     for pm in db.match_inventory(inventory)? {
         for m in &pm.matches {
-            let links = links(db, m)?;
+            let links = links(m);
             out.push(finding(inventory, &pm, m, links));
         }
     }
@@ -47,17 +47,14 @@ pub fn analyze(db: &Database, inventory: &Inventory, out: &mut Vec<Finding>) -> 
 }
 
 /// The advisory's own page first, then the other references, then osv.dev.
-fn links(db: &Database, m: &Match) -> Result<Vec<String>, StoreError> {
-    let mut links = Vec::new();
-    if let Some(record) = db.get(&m.id)? {
-        let mut refs: Vec<_> = record.references.iter().collect();
-        refs.sort_by_key(|r| r.kind != "ADVISORY");
-        links.extend(refs.into_iter().map(|r| r.url.clone()));
-    }
+fn links(m: &Match) -> Vec<String> {
+    let mut refs: Vec<_> = m.references.iter().collect();
+    refs.sort_by_key(|r| r.kind != "ADVISORY");
+    let mut links: Vec<String> = refs.into_iter().map(|r| r.url.clone()).collect();
     links.push(format!("https://osv.dev/vulnerability/{}", m.id));
     links.dedup();
     links.truncate(5);
-    Ok(links)
+    links
 }
 
 fn finding(inventory: &Inventory, pm: &PackageMatch, m: &Match, links: Vec<String>) -> Finding {
