@@ -709,6 +709,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn summary_is_status_without_counts() {
+        let db = Database::from_default_snapshot().unwrap();
+        let status = db.status().unwrap();
+        let summary = db.summary().unwrap();
+        assert!(!status.counts.is_empty());
+        assert!(summary.counts.is_empty());
+        assert_eq!(Status { counts: Vec::new(), ..status.clone() }, summary);
+        assert!(summary.advisories > 0 && summary.newest_modified.is_some());
+    }
+
+    #[test]
     fn compact_json_keeps_strings_and_the_record() {
         let pretty = b"{\n  \"id\": \"X 1\",\n\t\"summary\": \"a \\\"quoted\\\" \\\\ word\\n\" ,\r\n  \"aliases\": [ \"Y\" ]\n}\n";
         let compact = compact_json(pretty);
