@@ -264,6 +264,9 @@ pub struct Match {
     /// A link for humans: the first `ADVISORY` reference of the record named by `id`, else
     /// its first reference of any type.
     pub url: Option<String>,
+    /// The `references` of the record named by `id`, carried along so that a report does
+    /// not read and parse that record a second time.
+    pub references: Vec<crate::osv::Reference>,
 }
 
 impl Match {
@@ -410,6 +413,7 @@ fn merge(hits: &[(&Record, Hit)], members: &[usize], ecosystem: Ecosystem, name:
         published,
         reason: primary.1.reason.clone(),
         url: advisory_url(primary.0),
+        references: primary.0.references.clone(),
     })
 }
 

@@ -39,7 +39,7 @@ fn severity(rating: Rating) -> Severity {
 pub fn analyze(db: &Database, inventory: &Inventory, out: &mut Vec<Finding>) -> Result<(), StoreError> {
     for pm in db.match_inventory(inventory)? {
         for m in &pm.matches {
-            let links = links(db, m)?;
+            let links = links(m);
             out.push(finding(inventory, &pm, m, links));
         }
     }
@@ -47,18 +47,16 @@ pub fn analyze(db: &Database, inventory: &Inventory, out: &mut Vec<Finding>) -> 
 }
 
 /// The advisory's own page first, then the other references, then osv.dev.
-fn links(db: &Database, m: &Match) -> Result<Vec<String>, StoreError> {
+fn links(m: &Match) -> Vec<String> {
+    let mut refs: Vec<_> = m.references.iter().collect();
+    refs.sort_by_key(|r| r.kind != "ADVISORY");
     let mut links: Vec<String> = m.url.iter().cloned().collect();
-    if let Some(record) = db.get(&m.id)? {
-        let mut refs: Vec<_> = record.references.iter().collect();
-        refs.sort_by_key(|r| r.kind != "ADVISORY");
-        links.extend(refs.into_iter().map(|r| r.url.clone()));
-    }
+    links.extend(refs.into_iter().map(|r| r.url.clone()));
     links.push(format!("https://osv.dev/vulnerability/{}", m.id));
     let mut seen = std::collections::HashSet::new();
     links.retain(|l| seen.insert(l.clone()));
     links.truncate(5);
-    Ok(links)
+    links
 }
 
 fn finding(inventory: &Inventory, pm: &PackageMatch, m: &Match, links: Vec<String>) -> Finding {

@@ -68,7 +68,7 @@ pub(super) fn open(explicit: Option<&Utf8Path>) -> miette::Result<Opened> {
 
 /// Describes `opened` for reports: record count, how current, and whether stale.
 pub(super) fn info(opened: &Opened, now: Timestamp) -> miette::Result<DatabaseInfo> {
-    let status = opened.db.status().into_diagnostic().wrap_err("cannot read the advisory database")?;
+    let status = opened.db.summary().into_diagnostic().wrap_err("cannot read the advisory database")?;
     // An embedded snapshot is as current as its newest record; a downloaded database as
     // its last successful update.
     let updated = if opened.embedded {
