@@ -5,6 +5,7 @@
 //! This crate performs no I/O and reads no clock: bytes and values in, data out.
 #![warn(missing_docs)]
 
+pub mod calendar;
 mod ecosystem;
 mod error;
 mod finding;

@@ -72,17 +72,8 @@ impl Date {
 
     /// The UTC date of a Unix timestamp (seconds).
     pub fn from_unix_seconds(secs: i64) -> Date {
-        // Howard Hinnant's days-from-civil inverse; exact for the proleptic Gregorian calendar.
-        let z = secs.div_euclid(86_400) + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-        let year = (yoe + era * 400 + i64::from(month <= 2)) as u16;
-        Date { year, month, day }
+        let (year, month, day) = firebreak_core::calendar::civil_from_days(secs.div_euclid(86_400));
+        Date { year: year as u16, month: month as u8, day: day as u8 }
     }
 }
 
