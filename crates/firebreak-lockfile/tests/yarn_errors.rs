@@ -209,3 +209,25 @@ fn classic_workspace_globs_are_not_expanded() {
     assert_eq!(inv.roots.len(), 1);
     assert!(!inv.packages[0].direct);
 }
+
+/// Found by the `yarn_lock` fuzz target: a berry-style `key: value` line in a file read as
+/// classic made the line scanner stop advancing and fill memory until the process died.
+#[test]
+fn fuzz_regression_colon_where_a_key_starts() {
+    let path =
+        Utf8Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions/yarn-classic-colon-loop.lock");
+    let bytes = fs_err::read(&path).expect("regression input");
+    let source = Source { path: Utf8Path::new("yarn.lock"), bytes: &bytes, files: &NoFileSystem };
+    let err =
+        extractor_by_hint("npm/yarn-lock").expect("registered").extract(&source).expect_err("malformed");
+    assert!(err.to_string().contains("yarn.lock"), "{err}");
+    let err = extractor_by_hint("npm/yarn-lock")
+        .expect("registered")
+        .extract(&Source {
+            path: Utf8Path::new("yarn.lock"),
+            bytes: b"a@^1:\n  version : 1\n",
+            files: &NoFileSystem,
+        })
+        .expect_err("malformed");
+    assert!(err.to_string().contains("2:"), "located: {err}");
+}

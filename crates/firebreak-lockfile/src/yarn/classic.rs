@@ -104,6 +104,11 @@ fn parse_line(path: &Utf8Path, number: u32, raw: &str) -> Result<Option<Line>, E
                     }
                     i += 1;
                 }
+                if i == start {
+                    // A `: ` where a key or value should start (`key: value` is berry syntax,
+                    // not classic); without this the loop would never advance.
+                    return Err(syntax(path, number, i + 1, "unexpected `:`: expected a key or a value"));
+                }
                 tokens.push(raw.get(start..i).unwrap_or_default().to_owned());
                 expect_key_after_comma = false;
             }
