@@ -277,11 +277,6 @@ impl Hygiene {
     pub fn level(&self, signal_id: &str) -> Action {
         self.levels.get(signal_id).copied().unwrap_or(Action::Fail)
     }
-
-    /// Whether `host` is allowed (case-insensitive).
-    pub fn host_allowed(&self, host: &str) -> bool {
-        self.allowed_hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
-    }
 }
 
 /// A validated `firebreak.toml`.

@@ -98,19 +98,13 @@ impl Reporter for Human {
             .filter(|e| e.decision.action != Action::Ignore || self.show_ignored)
             .collect();
         shown.sort_by_key(|e| (std::cmp::Reverse(e.finding.severity), std::cmp::Reverse(e.decision.action)));
-        let mut current = None;
-        for e in shown.iter().copied() {
-            if current != Some(e.finding.severity) {
-                current = Some(e.finding.severity);
-                let n = shown.iter().filter(|x| x.finding.severity == e.finding.severity).count();
-                writeln!(
-                    out,
-                    "{}",
-                    self.paint("1", &format!("{} ({n})", e.finding.severity.as_str().to_uppercase()))
-                )?;
-                writeln!(out)?;
+        for group in shown.chunk_by(|a, b| a.finding.severity == b.finding.severity) {
+            let severity = group.first().map_or("", |e| e.finding.severity.as_str());
+            writeln!(out, "{}", self.paint("1", &format!("{} ({})", severity.to_uppercase(), group.len())))?;
+            writeln!(out)?;
+            for e in group {
+                self.entry(report, e, out)?;
             }
-            self.entry(report, e, out)?;
         }
         for err in &report.input_errors {
             writeln!(out, "{}: {}", self.paint("1;31", "error[input]"), err.message)?;

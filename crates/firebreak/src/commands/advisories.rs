@@ -2,7 +2,7 @@
 //! (`--db`, `FIREBREAK_DB`, or the data directory), else the snapshot built into the binary.
 
 use camino::{Utf8Path, Utf8PathBuf};
-use firebreak_advisory::{Database, SNAPSHOT_SOURCE, Timestamp};
+use firebreak_advisory::{Database, SNAPSHOT_SOURCE, Status, Timestamp};
 use firebreak_core::{Finding, Inventory};
 use firebreak_report::DatabaseInfo;
 use miette::{IntoDiagnostic, WrapErr};
@@ -66,9 +66,15 @@ pub(super) fn open(explicit: Option<&Utf8Path>) -> miette::Result<Opened> {
     }
 }
 
-/// Describes `opened` for reports: record count, how current, and whether stale.
+/// Describes `opened` for reports: record count, how current, and whether stale. Reads
+/// only the indexes ([`Database::summary`]).
 pub(super) fn info(opened: &Opened, now: Timestamp) -> miette::Result<DatabaseInfo> {
     let status = opened.db.summary().into_diagnostic().wrap_err("cannot read the advisory database")?;
+    Ok(describe(opened, &status, now))
+}
+
+/// [`info`] from a status already read (`db status` reads the full one anyway).
+pub(super) fn describe(opened: &Opened, status: &Status, now: Timestamp) -> DatabaseInfo {
     // An embedded snapshot is as current as its newest record; a downloaded database as
     // its last successful update.
     let updated = if opened.embedded {
@@ -83,13 +89,13 @@ pub(super) fn info(opened: &Opened, now: Timestamp) -> miette::Result<DatabaseIn
             .or(status.newest_modified)
     };
     let age = updated.map(|u| u.days_until(now).max(0));
-    Ok(DatabaseInfo {
+    DatabaseInfo {
         name: opened.name.clone(),
         records: usize::try_from(status.advisories - status.withdrawn).unwrap_or(usize::MAX),
         updated: updated.map(|u| u.to_string().chars().take(10).collect()),
         age_days: age.map(|a| u32::try_from(a).unwrap_or(u32::MAX)),
         stale: age.is_none_or(|a| a > STALE_AFTER_DAYS),
-    })
+    }
 }
 
 /// Matches the inventory against the database and appends the findings.

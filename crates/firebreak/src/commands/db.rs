@@ -205,8 +205,8 @@ struct CountDoc {
 fn status(args: &DbStatusArgs) -> miette::Result<ExitStatus> {
     let opened = super::advisories::open(args.db.as_deref())?;
     let now = super::scan::now()?;
-    let info = super::advisories::info(&opened, now)?;
     let status = opened.db.status().into_diagnostic().wrap_err("cannot read the advisory database")?;
+    let info = super::advisories::describe(&opened, &status, now);
     let doc = StatusDoc {
         schema_version: 1,
         database: opened.name.clone(),
