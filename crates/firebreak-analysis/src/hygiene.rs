@@ -7,8 +7,8 @@
 //! installed are not pinned.
 
 use firebreak_core::{
-    Category, Ecosystem, FileLocation, Finding, HashAlgorithm, Inventory, Package, PackageSource, Severity,
-    Signal, normalize_name,
+    Category, Ecosystem, FileLocation, Finding, HashAlgorithm, Inventory, LockfileRef, Package,
+    PackageSource, Severity, Signal, normalize_name,
 };
 
 use crate::InventoryAnalyzer;
@@ -113,7 +113,7 @@ impl InventoryAnalyzer for Hygiene {
             };
             let extractor = lockfile.map_or("", |l| l.extractor.as_str());
             self.check_source(inventory, p, extractor, &finding, out);
-            check_integrity(p, extractor, &finding, out);
+            check_integrity(p, lockfile, &finding, out);
         }
     }
 }
@@ -203,14 +203,16 @@ fn is_workspace_link(p: &Package, extractor: &str) -> bool {
 
 /// Formats whose tools always write a hash for registry packages, so a missing one means
 /// the file was edited or written by something else. requirements.txt hashes are opt-in
-/// and go.sum may be absent, so those are judged only when some entries have hashes.
-fn records_integrity(extractor: &str) -> bool {
+/// and go.sum may be absent, so those are not judged. yarn berry (any format but `1`)
+/// stores only its own cache checksum, which is not an integrity hash of the tarball.
+fn records_integrity(lockfile: &LockfileRef) -> bool {
+    if lockfile.extractor == "npm/yarn-lock" {
+        return lockfile.format_version.as_deref() == Some("1");
+    }
     matches!(
-        extractor,
+        lockfile.extractor.as_str(),
         "npm/package-lock"
-            | "npm/shrinkwrap"
             | "npm/pnpm-lock"
-            | "npm/yarn-lock"
             | "bun/lock"
             | "cargo/lock"
             | "pypi/poetry-lock"
@@ -223,7 +225,7 @@ fn records_integrity(extractor: &str) -> bool {
 
 fn check_integrity(
     p: &Package,
-    extractor: &str,
+    lockfile: Option<&LockfileRef>,
     finding: &dyn Fn(&'static Signal, String) -> Finding,
     out: &mut Vec<Finding>,
 ) {
@@ -232,8 +234,7 @@ fn check_integrity(
     }
     let label = format!("{}@{}", p.name, p.version);
     if p.hashes.is_empty() {
-        // yarn berry stores only its own cache checksum, which firebreak does not record.
-        if records_integrity(extractor) && !(extractor == "npm/yarn-lock" && p.ecosystem != Ecosystem::Npm) {
+        if lockfile.is_some_and(records_integrity) {
             out.push(finding(&INTEGRITY_MISSING, format!("{label} has no integrity hash in the lockfile")));
         }
         return;

@@ -115,3 +115,23 @@ fn a_real_cargo_lock_with_a_git_source() {
         "git packages have no checksum by design and are not reported as missing one"
     );
 }
+
+#[test]
+fn yarn_berry_checksums_are_not_missing_integrity_but_classic_hashes_are_required() {
+    let read = |case: &str| {
+        let path = Utf8Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("../../fixtures/lockfiles/npm/{case}/yarn.lock"));
+        firebreak_lockfile::read_lockfile(&path).expect("fixture reads")
+    };
+    let berry = read("yarn-berry");
+    assert!(
+        run(&berry).iter().all(|f| f.signal.id != "lockfile-integrity-missing"),
+        "berry records no tarball hash by design: {}",
+        render(&berry, &run(&berry))
+    );
+    let mut classic = read("yarn-v1");
+    let first = classic.packages.iter().position(|p| !p.hashes.is_empty()).expect("a hashed package");
+    classic.packages[first].hashes.clear();
+    let findings = run(&classic);
+    assert_eq!(findings.iter().filter(|f| f.signal.id == "lockfile-integrity-missing").count(), 1);
+}
