@@ -38,9 +38,9 @@ mod severity;
 mod snapshot;
 mod snapshot_files;
 mod store;
-mod timestamp;
 
 pub use error::{ImportError, RecordError, StoreError, ZipError};
+pub use firebreak_core::Timestamp;
 pub use matching::{Hit, Match, Reason, affects, match_records, names_package, osv_ecosystem, parse_version};
 pub use osv::{
     Affected, Credit, Event, Kind, Package, Range, RangeType, Record, Reference, SeverityEntry, SeverityType,
@@ -48,4 +48,3 @@ pub use osv::{
 pub use severity::{CvssScore, CvssVersion, Rating, Severity, score_vector};
 pub use snapshot::{SNAPSHOT_SOURCE, default_snapshot_date, default_snapshot_files};
 pub use store::{Database, ImportReport, KindCount, PackageMatch, SourceInfo, Status, ZipLimits};
-pub use timestamp::Timestamp;

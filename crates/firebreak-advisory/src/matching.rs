@@ -12,9 +12,9 @@ use std::collections::BTreeSet;
 
 use firebreak_core::{Ecosystem, Version, normalize_name};
 
+use crate::Timestamp;
 use crate::osv::{Affected, Event, Kind, RangeType, Record};
 use crate::severity::Severity;
-use crate::timestamp::Timestamp;
 
 /// Parses a version the way OSV records write them for `ecosystem`.
 ///

@@ -8,9 +8,9 @@
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
+use crate::Timestamp;
 use crate::error::RecordError;
 use crate::severity::{Severity, score_entry};
-use crate::timestamp::Timestamp;
 
 /// One OSV record.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -4,11 +4,11 @@
 
 use std::sync::OnceLock;
 
+use crate::Timestamp;
 use crate::error::StoreError;
 use crate::osv::Record;
 use crate::snapshot_files::FILES;
 use crate::store::{Database, ImportReport, SourceInfo};
-use crate::timestamp::Timestamp;
 
 /// The source name the snapshot is recorded under.
 pub const SNAPSHOT_SOURCE: &str = "default-snapshot";

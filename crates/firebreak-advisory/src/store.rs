@@ -9,10 +9,10 @@ use firebreak_core::{Ecosystem, Inventory, PackageId, PackageSource, normalize_n
 use flate2::Compression;
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::Timestamp;
 use crate::error::{ImportError, RecordError, StoreError, ZipError};
 use crate::matching::{Match, match_records, osv_ecosystem};
 use crate::osv::{Kind, Record};
-use crate::timestamp::Timestamp;
 
 /// The schema this build writes (`PRAGMA user_version`).
 const SCHEMA_VERSION: i64 = 1;

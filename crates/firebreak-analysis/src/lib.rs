@@ -7,6 +7,7 @@
 
 pub mod advisories;
 pub mod hygiene;
+pub mod signals;
 
 use firebreak_core::{Finding, Inventory, Signal};
 

@@ -13,6 +13,7 @@ mod hash;
 mod inventory;
 mod name;
 mod purl;
+mod timestamp;
 mod version;
 
 pub use ecosystem::Ecosystem;
@@ -25,4 +26,5 @@ pub use inventory::{
 };
 pub use name::normalize_name;
 pub use purl::{Purl, purl_for};
+pub use timestamp::Timestamp;
 pub use version::{GoVersion, Version};

@@ -1,9 +1,9 @@
-//! RFC 3339 timestamps as OSV writes them, ordered by the instant they name.
+//! RFC 3339 timestamps (OSV `modified`, registry publish times), ordered by the instant they name.
 
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// An instant in UTC with nanosecond precision, parsed from an RFC 3339 timestamp.
 ///
@@ -37,6 +37,16 @@ impl Timestamp {
     /// `now`: this crate reads no clock.
     pub fn days_until(self, now: Timestamp) -> i64 {
         now.seconds.saturating_sub(self.seconds).div_euclid(86_400)
+    }
+
+    /// Whole seconds from `self` to `now` (negative when `now` is earlier).
+    pub fn seconds_until(self, now: Timestamp) -> i64 {
+        now.seconds.saturating_sub(self.seconds)
+    }
+
+    /// Whole hours from `self` to `now` (negative when `now` is earlier).
+    pub fn hours_until(self, now: Timestamp) -> i64 {
+        self.seconds_until(now).div_euclid(3600)
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`. A lowercase `t`/`z` or a space as the
@@ -103,7 +113,7 @@ impl Timestamp {
             }
             _ => return Err(err()),
         };
-        let days = firebreak_core::calendar::days_from_civil(year, month, day);
+        let days = crate::calendar::days_from_civil(year, month, day);
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset * 60;
         Ok(Timestamp { seconds, nanos })
     }
@@ -122,7 +132,7 @@ impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let days = self.seconds.div_euclid(86_400);
         let rem = self.seconds.rem_euclid(86_400);
-        let (year, month, day) = firebreak_core::calendar::civil_from_days(days);
+        let (year, month, day) = crate::calendar::civil_from_days(days);
         write!(f, "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)?;
         if self.nanos != 0 {
             let frac = format!("{:09}", self.nanos);
@@ -136,6 +146,12 @@ impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
         Timestamp::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }
 
