@@ -3,6 +3,10 @@
 use firebreak_core::{Category, Finding, Inventory, Severity};
 
 use crate::model::{Action, Date, DevMode, Ignore, Policy};
+use crate::registry::{INSTALL_SCRIPT_SIGNALS, MissingTime, SignalSetting};
+
+/// The signal a release without a publish time raises; `missing_time` decides it.
+pub const RELEASE_TIME_MISSING: &str = "release-time-missing";
 
 /// Why a finding got its action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +28,12 @@ pub enum Reason {
     Ignored(usize),
     /// The package's ecosystem is switched off.
     EcosystemDisabled,
+    /// `[signals]` sets this signal's action.
+    SignalSetting,
+    /// `[registry.install_scripts] allow` lists the package.
+    InstallScriptsAllowed,
+    /// The release has no publish time; `[registry] missing_time` decides.
+    MissingTime(MissingTime),
 }
 
 /// The policy's verdict on one finding.
@@ -110,13 +120,32 @@ impl Policy {
         let (action, reason) = match f.category() {
             Category::Malicious => return decision(Action::Fail, Reason::Malicious),
             Category::Hygiene => (self.hygiene.level(f.signal.id), Reason::Hygiene),
-            Category::Vulnerability | Category::Signal => {
-                let fails = self.fail_on.is_some_and(|t| f.severity >= t);
-                (
-                    if fails { Action::Fail } else { Action::Warn },
-                    Reason::Threshold { severity: f.severity, fail_on: self.fail_on },
-                )
+            Category::Signal if f.signal.id == RELEASE_TIME_MISSING => {
+                let m = self.registry.missing_time;
+                (if m == MissingTime::Block { Action::Fail } else { Action::Warn }, Reason::MissingTime(m))
             }
+            Category::Signal
+                if INSTALL_SCRIPT_SIGNALS.contains(&f.signal.id)
+                    && package.is_some_and(|p| {
+                        self.registry.install_scripts_allowed(p.ecosystem, &p.name, &p.version)
+                    }) =>
+            {
+                return decision(Action::Ignore, Reason::InstallScriptsAllowed);
+            }
+            Category::Vulnerability | Category::Signal => match self.signals.get(f.signal.id) {
+                Some(SignalSetting::Action(action)) => (*action, Reason::SignalSetting),
+                setting => {
+                    let severity = match setting {
+                        Some(SignalSetting::Severity(s)) => *s,
+                        _ => f.severity,
+                    };
+                    let fails = self.fail_on.is_some_and(|t| severity >= t);
+                    (
+                        if fails { Action::Fail } else { Action::Warn },
+                        Reason::Threshold { severity, fail_on: self.fail_on },
+                    )
+                }
+            },
         };
         let dev_only = package.is_some_and(|p| p.flags.dev);
         match (dev_only, self.dev) {

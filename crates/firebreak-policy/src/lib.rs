@@ -9,14 +9,19 @@ mod error;
 mod evaluate;
 mod model;
 mod parse;
+mod registry;
 
 pub use error::{PolicyError, Problem};
-pub use evaluate::{Decision, Evaluation, Reason};
+pub use evaluate::{Decision, Evaluation, RELEASE_TIME_MISSING, Reason};
 pub use model::{
     Action, DEFAULT_HOSTS, Date, DevMode, HYGIENE_CHECKS, Hygiene, Ignore, Op, PackageSpec, Policy,
     VersionRange,
 };
-pub use parse::parse;
+pub use parse::{parse, parse_checked};
+pub use registry::{
+    AgeRule, Exemption, INSTALL_SCRIPT_SIGNALS, MissingTime, RegistryPolicy, ReleaseFacts,
+    SUSPICIOUS_SIGNALS, SignalSetting, SignalSettings, format_duration, parse_duration,
+};
 
 /// The file `firebreak init` writes: every key, commented, at its default.
 pub const DEFAULT_POLICY: &str = include_str!("default.toml");

@@ -5,6 +5,8 @@ use std::fmt;
 
 use firebreak_core::{Ecosystem, Severity, Version, normalize_name};
 
+use crate::registry::{RegistryPolicy, SignalSettings};
+
 /// What to do with a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Action {
@@ -293,6 +295,10 @@ pub struct Policy {
     pub hygiene: Hygiene,
     /// Accepted findings.
     pub ignores: Vec<Ignore>,
+    /// Registry signals and the release-age rule.
+    pub registry: RegistryPolicy,
+    /// Per-signal actions or severities (`[signals]`).
+    pub signals: SignalSettings,
 }
 
 impl Default for Policy {
@@ -303,6 +309,8 @@ impl Default for Policy {
             ecosystems: Ecosystem::ALL.iter().map(|&e| (e, true)).collect(),
             hygiene: Hygiene::default(),
             ignores: Vec::new(),
+            registry: RegistryPolicy::default(),
+            signals: SignalSettings::new(),
         }
     }
 }

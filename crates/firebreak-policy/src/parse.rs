@@ -9,12 +9,15 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::model::{Action, Date, DevMode, HYGIENE_CHECKS, Ignore, PackageSpec, Policy};
+use crate::registry::{MissingTime, SignalSetting, parse_duration};
 use crate::{PolicyError, Problem};
 
 struct Ctx<'a> {
     path: &'a str,
     text: &'a str,
     problems: Vec<Problem>,
+    /// Signal ids `[signals]` may name; `None` accepts any kebab-case id.
+    known_signals: Option<&'a [&'a str]>,
 }
 
 impl Ctx<'_> {
@@ -83,7 +86,20 @@ impl Ctx<'_> {
     }
 }
 
-const TOP_KEYS: &[&str] = &["fail_on", "dev", "ecosystems", "hygiene", "ignore"];
+const TOP_KEYS: &[&str] = &["fail_on", "dev", "ecosystems", "hygiene", "ignore", "registry", "signals"];
+const REGISTRY_KEYS: &[&str] = &[
+    "enabled",
+    "min_release_age",
+    "min_release_age_trusted",
+    "min_release_age_suspicious",
+    "min_release_age_exempt",
+    "security_fast_path",
+    "missing_time",
+    "trust_downgrade",
+    "young_dependency",
+    "install_scripts",
+];
+const MISSING_TIME: &[(&str, MissingTime)] = &[("block", MissingTime::Block), ("warn", MissingTime::Warn)];
 const IGNORE_KEYS: &[&str] = &["id", "package", "ecosystem", "reason", "expires"];
 const SEVERITIES: &[(&str, Option<Severity>)] = &[
     ("info", Some(Severity::Info)),
@@ -96,10 +112,23 @@ const SEVERITIES: &[(&str, Option<Severity>)] = &[
 const DEV_MODES: &[(&str, DevMode)] =
     &[("fail", DevMode::Fail), ("warn", DevMode::Warn), ("ignore", DevMode::Ignore)];
 const ACTIONS: &[(&str, Action)] = &[("fail", Action::Fail), ("warn", Action::Warn), ("off", Action::Ignore)];
+/// `block` reads better for registry signals (the proxy blocks); it means `fail`.
+const SIGNAL_ACTIONS: &[(&str, Action)] =
+    &[("fail", Action::Fail), ("block", Action::Fail), ("warn", Action::Warn), ("off", Action::Ignore)];
 
-/// Parses and validates a policy file. `path` is used in messages only.
+/// Parses and validates a policy file. `path` is used in messages only. `[signals]` may
+/// name any kebab-case id; [`parse_checked`] also checks the ids exist.
 pub fn parse(path: &str, text: &str) -> Result<Policy, PolicyError> {
-    let mut cx = Ctx { path, text, problems: Vec::new() };
+    parse_inner(path, text, None)
+}
+
+/// [`parse`], refusing `[signals]` ids not in `known` (with the nearest as a suggestion).
+pub fn parse_checked(path: &str, text: &str, known: &[&str]) -> Result<Policy, PolicyError> {
+    parse_inner(path, text, Some(known))
+}
+
+fn parse_inner(path: &str, text: &str, known_signals: Option<&[&str]>) -> Result<Policy, PolicyError> {
+    let mut cx = Ctx { path, text, problems: Vec::new(), known_signals };
     let policy = match DeTable::parse(text) {
         Ok(root) => validate(&mut cx, root.get_ref()),
         Err(e) => {
@@ -173,10 +202,143 @@ fn validate(cx: &mut Ctx<'_>, root: &DeTable<'_>) -> Policy {
                 }
                 _ => cx.expected("ignore", value, "an array of tables (`[[ignore]]`)"),
             },
+            "registry" => {
+                let Some(table) = cx.table("registry", value) else { continue };
+                registry(cx, table, &mut policy);
+            }
+            "signals" => {
+                let Some(table) = cx.table("signals", value) else { continue };
+                for (k, v) in table.iter() {
+                    signal_setting(cx, k, v, &mut policy);
+                }
+            }
             _ => cx.unknown_key("the top level", key, TOP_KEYS),
         }
     }
     policy
+}
+
+fn registry(cx: &mut Ctx<'_>, table: &DeTable<'_>, policy: &mut Policy) {
+    let r = &mut policy.registry;
+    for (k, v) in table.iter() {
+        let name = k.get_ref().as_ref();
+        let key = format!("registry.{name}");
+        match name {
+            "enabled" => {
+                if let Some(b) = cx.bool(&key, v) {
+                    r.enabled = b;
+                }
+            }
+            "min_release_age" | "min_release_age_trusted" | "min_release_age_suspicious" => {
+                let Some(seconds) = duration(cx, &key, v) else { continue };
+                match name {
+                    "min_release_age" => r.min_release_age = seconds,
+                    "min_release_age_trusted" => r.min_release_age_trusted = seconds,
+                    _ => r.min_release_age_suspicious = seconds,
+                }
+            }
+            "young_dependency" => {
+                if let Some(seconds) = duration(cx, &key, v) {
+                    r.young_dependency_hours = seconds / 3600;
+                }
+            }
+            "min_release_age_exempt" => r.exempt = specs(cx, &key, v),
+            "security_fast_path" => {
+                if let Some(b) = cx.bool(&key, v) {
+                    r.security_fast_path = b;
+                }
+            }
+            "missing_time" => {
+                if let Some(m) = cx.choice(&key, v, MISSING_TIME) {
+                    r.missing_time = m;
+                }
+            }
+            "trust_downgrade" => {
+                if let Some(action) = cx.choice(&key, v, SIGNAL_ACTIONS) {
+                    policy.signals.insert("trust-downgrade".to_owned(), SignalSetting::Action(action));
+                }
+            }
+            "install_scripts" => {
+                let Some(inner) = cx.table(&key, v) else { continue };
+                for (ik, iv) in inner.iter() {
+                    if ik.get_ref().as_ref() == "allow" {
+                        r.install_scripts_allow = specs(cx, "registry.install_scripts.allow", iv);
+                    } else {
+                        cx.unknown_key("[registry.install_scripts]", ik, &["allow"]);
+                    }
+                }
+            }
+            _ => cx.unknown_key("[registry]", k, REGISTRY_KEYS),
+        }
+    }
+}
+
+fn signal_setting(
+    cx: &mut Ctx<'_>,
+    k: &Spanned<std::borrow::Cow<'_, str>>,
+    v: &Spanned<DeValue<'_>>,
+    policy: &mut Policy,
+) {
+    let id = k.get_ref().as_ref();
+    let kebab =
+        !id.is_empty() && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    match cx.known_signals {
+        Some(known) if !known.contains(&id) => {
+            cx.unknown_key("[signals]", k, known);
+            return;
+        }
+        None if !kebab => {
+            cx.problem(k.span(), format!("`{id}` is not a signal id (ids are kebab-case)"), None);
+            return;
+        }
+        _ => {}
+    }
+    let key = format!("signals.{id}");
+    let Some(text) = cx.string(&key, v) else { return };
+    if let Some(&(_, action)) = SIGNAL_ACTIONS.iter().find(|(n, _)| n.eq_ignore_ascii_case(text)) {
+        policy.signals.insert(id.to_owned(), SignalSetting::Action(action));
+    } else if let Ok(severity) = text.parse::<Severity>() {
+        policy.signals.insert(id.to_owned(), SignalSetting::Severity(severity));
+    } else {
+        let mut names: Vec<&str> = SIGNAL_ACTIONS.iter().map(|(n, _)| *n).collect();
+        names.extend(Severity::ALL.iter().map(|s| s.as_str()));
+        let help = closest(text, &names).map(|k| format!("did you mean `{k}`?"));
+        cx.problem(
+            v.span(),
+            format!("`{key}`: expected one of {}, found `{text}`", quote_list(&names)),
+            help,
+        );
+    }
+}
+
+fn duration(cx: &mut Ctx<'_>, key: &str, v: &Spanned<DeValue<'_>>) -> Option<u64> {
+    let text = match v.get_ref() {
+        DeValue::Integer(i) if i.as_str() == "0" => return Some(0),
+        _ => cx.string(key, v)?,
+    };
+    match parse_duration(text) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            cx.problem(v.span(), format!("`{key}`: {e}"), None);
+            None
+        }
+    }
+}
+
+fn specs(cx: &mut Ctx<'_>, key: &str, v: &Spanned<DeValue<'_>>) -> Vec<PackageSpec> {
+    let DeValue::Array(items) = v.get_ref() else {
+        cx.expected(key, v, "an array of `name` or `name@range` strings");
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in items.iter() {
+        let Some(s) = cx.string(&format!("{key}[]"), item) else { continue };
+        match PackageSpec::parse(s) {
+            Ok(spec) => out.push(spec),
+            Err(e) => cx.problem(item.span(), format!("`{key}`: {e}"), None),
+        }
+    }
+    out
 }
 
 fn hosts(cx: &mut Ctx<'_>, value: &Spanned<DeValue<'_>>) -> Vec<String> {

@@ -237,3 +237,138 @@ fn hygiene_levels_and_disabled_ecosystems() {
     assert_eq!(actions, [Action::Fail, Action::Ignore, Action::Ignore, Action::Ignore]);
     assert_eq!(ev.decisions[2].reason, Reason::EcosystemDisabled);
 }
+
+static DOWNGRADE: Signal = Signal {
+    id: "trust-downgrade",
+    title: "trust downgrade",
+    severity: Severity::High,
+    category: Category::Signal,
+    help: "",
+};
+static SCRIPT: Signal = Signal {
+    id: "install-script-added",
+    title: "install script added",
+    severity: Severity::High,
+    category: Category::Signal,
+    help: "",
+};
+static NO_TIME: Signal = Signal {
+    id: "release-time-missing",
+    title: "no publish time",
+    severity: Severity::Medium,
+    category: Category::Signal,
+    help: "",
+};
+
+#[test]
+fn registry_settings_are_read() {
+    let p = parse(
+        "firebreak.toml",
+        r#"
+[registry]
+min_release_age = "2d"
+min_release_age_trusted = "12h"
+min_release_age_suspicious = "1w"
+min_release_age_exempt = ["@myorg/*@*", "typescript"]
+missing_time = "block"
+trust_downgrade = "warn"
+young_dependency = "48h"
+[registry.install_scripts]
+allow = ["esbuild", "sharp@>=0.33"]
+[signals]
+maintainers-changed = "off"
+dependency-typosquat = "critical"
+"#,
+    )
+    .expect("valid");
+    assert_eq!(p.registry.min_release_age, 2 * 86_400);
+    assert_eq!(p.registry.min_release_age_trusted, 12 * 3600);
+    assert_eq!(p.registry.min_release_age_suspicious, 7 * 86_400);
+    assert_eq!(p.registry.young_dependency_hours, 48);
+    assert_eq!(p.registry.missing_time, firebreak_policy::MissingTime::Block);
+    assert_eq!(p.registry.exempt.len(), 2);
+    assert!(p.registry.install_scripts_allowed(Ecosystem::Npm, "sharp", "0.34.1"));
+    assert!(!p.registry.install_scripts_allowed(Ecosystem::Npm, "sharp", "0.32.0"));
+    assert_eq!(
+        p.signals.get("trust-downgrade"),
+        Some(&firebreak_policy::SignalSetting::Action(Action::Warn))
+    );
+    assert_eq!(
+        p.signals.get("dependency-typosquat"),
+        Some(&firebreak_policy::SignalSetting::Severity(Severity::Critical))
+    );
+}
+
+#[test]
+fn registry_problems_are_located() {
+    insta::assert_snapshot!(problems(
+        r#"
+[registry]
+min_release_age = "three days"
+missing_tim = "warn"
+missing_time = "allow"
+min_release_age_exempt = ["@"]
+[signals]
+Trust_Downgrade = "warn"
+new-publisher = "loud"
+"#
+    ));
+    let err = firebreak_policy::parse_checked(
+        "firebreak.toml",
+        "[signals]\ntrust-downgrad = \"warn\"\n",
+        &["trust-downgrade", "new-publisher"],
+    )
+    .expect_err("unknown id");
+    let text = err.problems().iter().map(|p| format!("{p} {:?}", p.help)).collect::<String>();
+    assert!(text.contains("unknown key `trust-downgrad` in [signals]"), "{text}");
+    assert!(text.contains("did you mean `trust-downgrade`?"), "{text}");
+}
+
+#[test]
+fn signal_settings_and_install_script_allow_decide() {
+    let (inventory, ids) = inventory_with(&["esbuild", "axios"]);
+    let findings = vec![
+        Finding::new(&DOWNGRADE, "d").package(ids[1]),
+        Finding::new(&SCRIPT, "s").package(ids[0]),
+        Finding::new(&SCRIPT, "s").package(ids[1]),
+        Finding::new(&NO_TIME, "t").package(ids[1]),
+    ];
+    let today = Date::parse("2026-04-01").expect("date");
+    let default = Policy::default().evaluate(&inventory, &findings, today);
+    let actions: Vec<Action> = default.decisions.iter().map(|d| d.action).collect();
+    assert_eq!(actions, [Action::Fail, Action::Fail, Action::Fail, Action::Warn]);
+
+    let p = parse(
+        "firebreak.toml",
+        "[registry]\nmissing_time = \"block\"\n[registry.install_scripts]\nallow = [\"esbuild\"]\n[signals]\ntrust-downgrade = \"warn\"\n",
+    )
+    .expect("valid");
+    let e = p.evaluate(&inventory, &findings, today);
+    let got: Vec<(Action, Reason)> = e.decisions.iter().map(|d| (d.action, d.reason)).collect();
+    assert_eq!(
+        got,
+        [
+            (Action::Warn, Reason::SignalSetting),
+            (Action::Ignore, Reason::InstallScriptsAllowed),
+            (Action::Fail, Reason::Threshold { severity: Severity::High, fail_on: Some(Severity::High) }),
+            (Action::Fail, Reason::MissingTime(firebreak_policy::MissingTime::Block)),
+        ]
+    );
+    let lowered = parse("firebreak.toml", "[signals]\ntrust-downgrade = \"low\"\n").expect("valid");
+    let e = lowered.evaluate(&inventory, &findings[..1], today);
+    assert_eq!(e.decisions[0].action, Action::Warn);
+}
+
+fn inventory_with(names: &[&str]) -> (Inventory, Vec<PackageId>) {
+    let mut b = InventoryBuilder::new("package-lock.json", "npm/package-lock");
+    let root = b.root(Ecosystem::Npm, "app", Some("1.0.0"), "");
+    let ids: Vec<PackageId> = names
+        .iter()
+        .map(|n| {
+            let id = b.package(Ecosystem::Npm, n, "1.0.0");
+            b.edge(NodeRef::Root(root), id, DepKind::Normal, Some("^1"));
+            id
+        })
+        .collect();
+    (b.finish(), ids)
+}

@@ -187,6 +187,14 @@ impl<'a> Report<'a> {
                 format!("ignored by {}:{}: {}", self.policy_file(), ig.line, ig.reason)
             }),
             Reason::EcosystemDisabled => "ecosystem switched off in the policy".to_owned(),
+            Reason::SignalSetting => {
+                format!("[signals] sets {} = \"{}\"", entry.finding.signal.id, entry.decision.action.as_str())
+            }
+            Reason::InstallScriptsAllowed => "listed in [registry.install_scripts] allow".to_owned(),
+            Reason::MissingTime(m) => format!(
+                "no publish time and missing_time = \"{}\"",
+                if m == firebreak_policy::MissingTime::Block { "block" } else { "warn" }
+            ),
         }
     }
 
