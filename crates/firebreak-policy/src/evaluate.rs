@@ -6,7 +6,10 @@ use crate::model::{Action, Date, DevMode, Ignore, Policy};
 use crate::registry::{INSTALL_SCRIPT_SIGNALS, MissingTime, SignalSetting};
 
 /// The signal a release without a publish time raises; `missing_time` decides it.
-pub const RELEASE_TIME_MISSING: &str = "release-time-missing";
+pub const PUBLISH_TIME_MISSING: &str = "publish-time-missing";
+/// The cooldown's signal: it fails unless `[signals]` says otherwise, whatever its
+/// severity, because a cooldown that only warns holds nothing back.
+pub const RELEASE_TOO_YOUNG: &str = "release-too-young";
 
 /// Why a finding got its action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +37,8 @@ pub enum Reason {
     InstallScriptsAllowed,
     /// The release has no publish time; `[registry] missing_time` decides.
     MissingTime(MissingTime),
+    /// Younger than the cooldown (`[registry] min_release_age`).
+    Cooldown,
 }
 
 /// The policy's verdict on one finding.
@@ -120,9 +125,14 @@ impl Policy {
         let (action, reason) = match f.category() {
             Category::Malicious => return decision(Action::Fail, Reason::Malicious),
             Category::Hygiene => (self.hygiene.level(f.signal.id), Reason::Hygiene),
-            Category::Signal if f.signal.id == RELEASE_TIME_MISSING => {
+            Category::Signal if f.signal.id == PUBLISH_TIME_MISSING => {
                 let m = self.registry.missing_time;
                 (if m == MissingTime::Block { Action::Fail } else { Action::Warn }, Reason::MissingTime(m))
+            }
+            Category::Signal
+                if f.signal.id == RELEASE_TOO_YOUNG && !self.signals.contains_key(RELEASE_TOO_YOUNG) =>
+            {
+                (Action::Fail, Reason::Cooldown)
             }
             Category::Signal
                 if INSTALL_SCRIPT_SIGNALS.contains(&f.signal.id)

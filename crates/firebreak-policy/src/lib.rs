@@ -12,7 +12,7 @@ mod parse;
 mod registry;
 
 pub use error::{PolicyError, Problem};
-pub use evaluate::{Decision, Evaluation, RELEASE_TIME_MISSING, Reason};
+pub use evaluate::{Decision, Evaluation, PUBLISH_TIME_MISSING, RELEASE_TOO_YOUNG, Reason};
 pub use model::{
     Action, DEFAULT_HOSTS, Date, DevMode, HYGIENE_CHECKS, Hygiene, Ignore, Op, PackageSpec, Policy,
     VersionRange,

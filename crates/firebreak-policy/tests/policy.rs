@@ -253,7 +253,7 @@ static SCRIPT: Signal = Signal {
     help: "",
 };
 static NO_TIME: Signal = Signal {
-    id: "release-time-missing",
+    id: "publish-time-missing",
     title: "no publish time",
     severity: Severity::Medium,
     category: Category::Signal,
@@ -371,4 +371,24 @@ fn inventory_with(names: &[&str]) -> (Inventory, Vec<PackageId>) {
         })
         .collect();
     (b.finish(), ids)
+}
+
+static YOUNG: Signal = Signal {
+    id: "release-too-young",
+    title: "too young",
+    severity: Severity::Medium,
+    category: Category::Signal,
+    help: "",
+};
+
+#[test]
+fn the_cooldown_fails_unless_signals_say_otherwise() {
+    let (inventory, ids) = inventory_with(&["axios"]);
+    let findings = vec![Finding::new(&YOUNG, "young").package(ids[0])];
+    let today = Date::parse("2026-04-01").expect("date");
+    let d = Policy::default().evaluate(&inventory, &findings, today).decisions[0];
+    assert_eq!((d.action, d.reason), (Action::Fail, Reason::Cooldown));
+    let warn = parse("firebreak.toml", "[signals]\nrelease-too-young = \"warn\"\n").expect("valid");
+    let d = warn.evaluate(&inventory, &findings, today).decisions[0];
+    assert_eq!((d.action, d.reason), (Action::Warn, Reason::SignalSetting));
 }

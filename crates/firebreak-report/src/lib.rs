@@ -190,6 +190,7 @@ impl<'a> Report<'a> {
             Reason::SignalSetting => {
                 format!("[signals] sets {} = \"{}\"", entry.finding.signal.id, entry.decision.action.as_str())
             }
+            Reason::Cooldown => "younger than the policy's minimum release age".to_owned(),
             Reason::InstallScriptsAllowed => "listed in [registry.install_scripts] allow".to_owned(),
             Reason::MissingTime(m) => format!(
                 "no publish time and missing_time = \"{}\"",

@@ -5,6 +5,7 @@ mod init;
 mod inventory;
 mod sbom;
 mod scan;
+mod spec;
 
 use std::io::Write;
 
