@@ -132,6 +132,24 @@ impl Reporter for Human {
                 db.age_days.unwrap_or_default()
             )?;
         }
+        if let Some(r) = &report.registry
+            && !r.unchecked.is_empty()
+        {
+            writeln!(
+                out,
+                "{}: {} package version{} could not be checked against the registry{}:",
+                self.paint("1;33", "warning[registry-unchecked]"),
+                r.unchecked.len(),
+                if r.unchecked.len() == 1 { "" } else { "s" },
+                if r.offline { " (offline)" } else { "" }
+            )?;
+            for (package, reason) in r.unchecked.iter().take(10) {
+                writeln!(out, "   = {package}: {reason}")?;
+            }
+            if r.unchecked.len() > 10 {
+                writeln!(out, "   = … and {} more (see `--format json`)", r.unchecked.len() - 10)?;
+            }
+        }
         writeln!(out, "{}", summary(report))
     }
 }
@@ -166,6 +184,15 @@ pub(crate) fn summary(report: &Report<'_>) -> String {
             line.push_str(&format!(", {age} days old"));
         }
         line.push(')');
+    }
+    if let Some(r) = &report.registry {
+        line.push_str(&format!("; registry: {} checked", r.checked));
+        if !r.unchecked.is_empty() {
+            line.push_str(&format!(", {} not checked", r.unchecked.len()));
+        }
+        if r.offline {
+            line.push_str(", offline");
+        }
     }
     line
 }

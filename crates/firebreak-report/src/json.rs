@@ -21,6 +21,24 @@ struct Doc<'a> {
     policy: Policy<'a>,
     findings: Vec<FindingDto<'a>>,
     input_errors: Vec<InputErrorDto<'a>>,
+    /// Absent when the registry signals did not run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    registry: Option<RegistryDto<'a>>,
+}
+
+#[derive(Serialize)]
+struct RegistryDto<'a> {
+    checked: usize,
+    offline: bool,
+    requests: u32,
+    unchecked: Vec<UncheckedDto<'a>>,
+    warnings: &'a [String],
+}
+
+#[derive(Serialize)]
+struct UncheckedDto<'a> {
+    package: &'a str,
+    reason: &'a str,
 }
 
 #[derive(Serialize)]
@@ -222,6 +240,17 @@ impl Reporter for Json {
                 .iter()
                 .map(|e| InputErrorDto { path: &e.path, message: &e.message })
                 .collect(),
+            registry: report.registry.as_ref().map(|r| RegistryDto {
+                checked: r.checked,
+                offline: r.offline,
+                requests: r.requests,
+                unchecked: r
+                    .unchecked
+                    .iter()
+                    .map(|(package, reason)| UncheckedDto { package, reason })
+                    .collect(),
+                warnings: &r.warnings,
+            }),
         };
         serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
         writeln!(out)

@@ -38,6 +38,21 @@ pub struct DatabaseInfo {
     pub stale: bool,
 }
 
+/// What the registry signals covered in a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegistryInfo {
+    /// Package versions whose registry history was read.
+    pub checked: usize,
+    /// Package versions that could not be checked (`name@version`, why).
+    pub unchecked: Vec<(String, String)>,
+    /// Whether only the cache was used.
+    pub offline: bool,
+    /// HTTP requests sent (cache revalidations included).
+    pub requests: u32,
+    /// Facts that could not be read from registry documents (`name: what`).
+    pub warnings: Vec<String>,
+}
+
 /// An input that could not be read; the rest of the scan went on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputError {
@@ -79,6 +94,8 @@ pub struct Report<'a> {
     pub database: Option<DatabaseInfo>,
     /// Inputs that failed.
     pub input_errors: Vec<InputError>,
+    /// The registry signals' coverage (`None`: not run).
+    pub registry: Option<RegistryInfo>,
 }
 
 impl<'a> Report<'a> {
@@ -123,6 +140,7 @@ impl<'a> Report<'a> {
             expired_ignores: evaluation.expired_ignores.clone(),
             database: None,
             input_errors: Vec::new(),
+            registry: None,
         }
     }
 

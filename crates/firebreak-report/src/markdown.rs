@@ -76,7 +76,8 @@ impl Reporter for Markdown {
         }
         let notes: Vec<String> = report.entries.iter().filter_map(|e| report.expired_note(e)).collect();
         let ignored = report.count(Action::Ignore);
-        if ignored > 0 || !notes.is_empty() || !report.input_errors.is_empty() {
+        let unchecked = report.registry.as_ref().map_or(&[][..], |r| &r.unchecked[..]);
+        if ignored > 0 || !notes.is_empty() || !report.input_errors.is_empty() || !unchecked.is_empty() {
             writeln!(out, "<details><summary>Details</summary>\n")?;
             for e in report.entries.iter().filter(|e| e.decision.action == Action::Ignore) {
                 let name = report.package(e).map(|p| format!("{}@{}", p.name, p.version)).unwrap_or_default();
@@ -92,6 +93,9 @@ impl Reporter for Markdown {
             }
             for err in &report.input_errors {
                 writeln!(out, "- input error in `{}`: {}", err.path, cell(&err.message))?;
+            }
+            for (package, reason) in unchecked {
+                writeln!(out, "- not checked against the registry: `{package}`: {}", cell(reason))?;
             }
             writeln!(out, "\n</details>")?;
         }
