@@ -21,8 +21,7 @@ struct Doc<'a> {
     policy: Policy<'a>,
     findings: Vec<FindingDto<'a>>,
     input_errors: Vec<InputErrorDto<'a>>,
-    /// Absent when the registry signals did not run.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `null` when the registry signals did not run.
     registry: Option<RegistryDto<'a>>,
 }
 
