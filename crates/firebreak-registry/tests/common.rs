@@ -1,6 +1,6 @@
 //! Shared setup: the real clients pointed at a fixture registry on 127.0.0.1.
 
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 use std::path::Path;
 

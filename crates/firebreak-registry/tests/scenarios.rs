@@ -6,7 +6,7 @@ use firebreak_core::Timestamp;
 use firebreak_registry::{PackageHistory, Registry, Release, TrustLevel};
 
 fn t(s: &str) -> Option<Timestamp> {
-    Some(Timestamp::parse(s).unwrap())
+    Some(Timestamp::parse(s).expect("a fixture time"))
 }
 
 fn release<'a>(h: &'a PackageHistory, v: &str) -> &'a Release {
