@@ -257,10 +257,9 @@ pub fn parse_index(name: &str, body: &[u8], dl: &str) -> PackageHistory {
                 release.dependencies.insert(real.to_owned(), req.to_owned());
             }
         }
-        // `links` names a native library: the crate has a build script that links it.
-        if let Some(links) = r.str(&obj, "links", &path) {
-            release.install_scripts.insert("build.rs".into(), format!("links = \"{links}\""));
-        }
+        // NOTE: a build script (`build.rs`) is invisible in the index unless the crate sets
+        // `links`, so crates.io releases carry no install scripts in the model rather than
+        // an inconsistent subset.
         release.artifact_url = Some(download_url(dl, &history.name, vers, cksum.as_deref()));
         history.releases.push(release);
     }

@@ -117,6 +117,17 @@ impl PypiRegistry {
             return Ok(());
         };
         let Ok(att_url) = Url::parse(&att) else { return Ok(()) };
+        // The simple page names the URL; only follow it to the index's own API origin, never
+        // to a host a document chose.
+        let api = &self.config.api;
+        if (att_url.scheme(), att_url.host_str(), att_url.port_or_known_default())
+            != (api.scheme(), api.host_str(), api.port_or_known_default())
+        {
+            history
+                .warnings
+                .push(format!("provenance of {}=={version} is on another host: `{att_url}`", history.name));
+            return Ok(());
+        }
         match self.provenance(&att_url).await {
             Ok(publishers) => {
                 if let (Some(p), Some(release)) =

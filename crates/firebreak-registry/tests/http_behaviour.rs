@@ -122,6 +122,24 @@ async fn retries_on_503_and_429_then_gives_up_naming_the_count() {
 }
 
 #[tokio::test]
+async fn retry_after_is_honoured_up_to_the_cap() {
+    let fx = common::fixture();
+    let options = ClientOptions { max_backoff: Duration::from_millis(300), ..common::fast_options(None) };
+    let regs = common::registries(&fx, options);
+    let canned = |secs: &str| firebreak_test::Canned {
+        status: 429,
+        headers: vec![("retry-after".into(), secs.into())],
+        body: Vec::new(),
+    };
+    fx.queue("/registry.npmjs.org/axios", canned("3600"));
+    let start = std::time::Instant::now();
+    regs.npm.history("axios").await.unwrap();
+    let waited = start.elapsed();
+    assert!(waited >= Duration::from_millis(300), "waited {waited:?}, less than the cap");
+    assert!(waited < Duration::from_secs(5), "waited {waited:?}: Retry-After was not capped");
+}
+
+#[tokio::test]
 async fn connection_failures_name_the_host_and_retries() {
     common::install_crypto();
     // Bind then drop a listener: nothing listens on that port afterwards.
