@@ -101,6 +101,11 @@ pub struct Release {
     /// `requires_dist` without extras, crates.io normal and build dependencies): name to
     /// requirement.
     pub dependencies: BTreeMap<String, String>,
+    /// Whether `dependencies` was read for this release. npm and crates.io list every
+    /// release's dependencies in one document; PyPI only in the per-release document, which
+    /// is fetched for the releases analysed ([`crate::Registry::complete`]). An empty map
+    /// with this `false` means unknown, not "no dependencies".
+    pub dependencies_known: bool,
     /// The repository URL this version declares.
     pub repository: Option<String>,
     /// The registry's digests of the artifact (npm `dist.integrity`/`shasum`, crates.io

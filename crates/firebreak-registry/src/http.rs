@@ -1,0 +1,380 @@
+//! The HTTP layer every client shares: credentials by scope, an on-disk cache revalidated
+//! with ETag/Last-Modified, offline mode, bounded concurrency, retries with backoff, a
+//! request budget and a document size cap.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::header::{
+    ACCEPT, AUTHORIZATION, ETAG, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
+};
+use reqwest::{StatusCode, Url};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+
+use crate::auth::Credentials;
+use crate::error::RegistryError;
+
+/// Tuning of the shared HTTP client. `Default` suits a CLI run against the public registries.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// The cache directory; `None` disables the cache (and makes offline mode fail every
+    /// request with [`RegistryError::NotCached`]).
+    pub cache_dir: Option<PathBuf>,
+    /// Use only the cache; never touch the network.
+    pub offline: bool,
+    /// A cached document younger than this is used without revalidation. Zero (the
+    /// default) revalidates every time, which costs a 304 round trip but never serves a
+    /// stale history.
+    pub fresh_for: Duration,
+    /// Requests in flight at once.
+    pub max_concurrency: usize,
+    /// Retries after the first attempt on 429, 5xx and connection errors.
+    pub max_retries: u32,
+    /// The first backoff; each retry doubles it.
+    pub backoff: Duration,
+    /// The longest wait between attempts, whatever `Retry-After` asks for.
+    pub max_backoff: Duration,
+    /// Requests this client may send in its life (every attempt counts); `None` is
+    /// unlimited.
+    pub request_budget: Option<u32>,
+    /// The largest document accepted, in bytes (after decompression). Packuments of
+    /// popular npm packages reach tens of megabytes.
+    pub max_document_size: u64,
+    /// Timeout of one attempt.
+    pub timeout: Duration,
+    /// The `User-Agent` (crates.io refuses API requests without one).
+    pub user_agent: String,
+}
+
+impl Default for ClientOptions {
+    fn default() -> ClientOptions {
+        ClientOptions {
+            cache_dir: None,
+            offline: false,
+            fresh_for: Duration::ZERO,
+            max_concurrency: 16,
+            max_retries: 3,
+            backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(10),
+            request_budget: None,
+            max_document_size: 256 * 1024 * 1024,
+            timeout: Duration::from_secs(60),
+            user_agent: concat!(
+                "firebreak/",
+                env!("CARGO_PKG_VERSION"),
+                " (+https://github.com/firebreak-dev/firebreak)"
+            )
+            .to_owned(),
+        }
+    }
+}
+
+/// A fetched document.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    /// The body.
+    pub body: Vec<u8>,
+    /// Whether it came from the cache (offline, fresh, or a 304).
+    pub from_cache: bool,
+}
+
+/// The shared client. Cheap to share behind an `Arc`; every registry client holds one.
+#[derive(Debug)]
+pub struct HttpClient {
+    inner: reqwest::Client,
+    credentials: Credentials,
+    options: ClientOptions,
+    semaphore: Semaphore,
+    sent: AtomicU32,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct CacheMeta {
+    url: String,
+    accept: String,
+    etag: Option<String>,
+    last_modified: Option<String>,
+    fetched_at: u64,
+}
+
+impl HttpClient {
+    /// Builds the client. The process must have installed a rustls crypto provider
+    /// (`rustls::crypto::ring::default_provider().install_default()`) before HTTPS is used.
+    pub fn new(options: ClientOptions, credentials: Credentials) -> Result<HttpClient, RegistryError> {
+        let inner = reqwest::Client::builder()
+            .user_agent(options.user_agent.clone())
+            .timeout(options.timeout)
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()
+            .map_err(|e| RegistryError::Client(e.to_string()))?;
+        let permits = options.max_concurrency.max(1);
+        Ok(HttpClient {
+            inner,
+            credentials,
+            semaphore: Semaphore::new(permits),
+            sent: AtomicU32::new(0),
+            options,
+        })
+    }
+
+    /// The options in use.
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+
+    /// How many HTTP requests were sent so far (retries included, cache hits excluded).
+    pub fn requests_sent(&self) -> u32 {
+        self.sent.load(Ordering::Relaxed)
+    }
+
+    /// GETs `url` with this `Accept` header, through the cache.
+    pub async fn get(&self, url: &Url, accept: &str) -> Result<Fetched, RegistryError> {
+        let key = cache_key(url, accept);
+        let cached = self.read_meta(&key);
+        if self.options.offline {
+            return match (cached, self.read_body(&key)) {
+                (Some(_), Some(body)) => Ok(Fetched { body, from_cache: true }),
+                _ => Err(RegistryError::NotCached { url: url.to_string() }),
+            };
+        }
+        if let Some(meta) = &cached {
+            let age = now_secs().saturating_sub(meta.fetched_at);
+            if !self.options.fresh_for.is_zero()
+                && age < self.options.fresh_for.as_secs()
+                && let Some(body) = self.read_body(&key)
+            {
+                return Ok(Fetched { body, from_cache: true });
+            }
+        }
+        let host = url.host_str().unwrap_or_default().to_owned();
+        let mut retries = 0u32;
+        loop {
+            self.take_budget(url)?;
+            let _permit = self
+                .semaphore
+                .acquire()
+                .await
+                .map_err(|_| RegistryError::Client("the request semaphore was closed".into()))?;
+            let mut request = self.inner.get(url.clone()).header(ACCEPT, accept);
+            if let Some(credential) = self.credentials.for_url(url)
+                && let Ok(mut value) = HeaderValue::from_str(&credential.header_value())
+            {
+                value.set_sensitive(true);
+                request = request.header(AUTHORIZATION, value);
+            }
+            if let Some(meta) = &cached {
+                if let Some(etag) = &meta.etag {
+                    request = request.header(IF_NONE_MATCH, etag);
+                }
+                if let Some(lm) = &meta.last_modified {
+                    request = request.header(IF_MODIFIED_SINCE, lm);
+                }
+            }
+            let outcome = match request.send().await {
+                Ok(response) => self.handle(url, accept, &key, response, cached.is_some()).await,
+                Err(e) => Attempt::Retry { wait: None, error: transport_error(&host, &e) },
+            };
+            match outcome {
+                Attempt::Done(result) => return result,
+                Attempt::Retry { wait, mut error } => {
+                    if retries >= self.options.max_retries {
+                        if let RegistryError::Network { retries: r, .. }
+                        | RegistryError::Status { retries: r, .. } = &mut error
+                        {
+                            *r = retries;
+                        }
+                        return Err(error);
+                    }
+                    let backoff = self.options.backoff.saturating_mul(1u32 << retries.min(16));
+                    let wait = wait.unwrap_or(backoff).min(self.options.max_backoff);
+                    tokio::time::sleep(wait).await;
+                    retries += 1;
+                }
+            }
+        }
+    }
+
+    fn take_budget(&self, url: &Url) -> Result<(), RegistryError> {
+        let sent = self.sent.fetch_add(1, Ordering::Relaxed);
+        if let Some(limit) = self.options.request_budget
+            && sent >= limit
+        {
+            self.sent.fetch_sub(1, Ordering::Relaxed);
+            return Err(RegistryError::BudgetExhausted { limit, url: url.to_string() });
+        }
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        url: &Url,
+        accept: &str,
+        key: &str,
+        mut response: reqwest::Response,
+        had_cache: bool,
+    ) -> Attempt {
+        let status = response.status();
+        let host = url.host_str().unwrap_or_default();
+        if status == StatusCode::NOT_MODIFIED && had_cache {
+            return Attempt::Done(match self.read_body(key) {
+                Some(body) => {
+                    self.touch(key);
+                    Ok(Fetched { body, from_cache: true })
+                }
+                None => Err(RegistryError::Cache {
+                    path: self.body_path(key).unwrap_or_default(),
+                    source: std::io::Error::other("the server answered 304 but the cached body is gone"),
+                }),
+            });
+        }
+        if status == StatusCode::NOT_FOUND || status == StatusCode::GONE {
+            return Attempt::Done(Err(RegistryError::NotFound {
+                url: url.to_string(),
+                status: status.as_u16(),
+            }));
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+            let wait = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            return Attempt::Retry {
+                wait,
+                error: RegistryError::Status { url: url.to_string(), status: status.as_u16(), retries: 0 },
+            };
+        }
+        if !status.is_success() {
+            return Attempt::Done(Err(RegistryError::Status {
+                url: url.to_string(),
+                status: status.as_u16(),
+                retries: 0,
+            }));
+        }
+        let limit = self.options.max_document_size;
+        if let Some(len) = response.content_length().filter(|l| *l > limit) {
+            return Attempt::Done(Err(RegistryError::TooLarge {
+                url: url.to_string(),
+                limit,
+                size: Some(len),
+            }));
+        }
+        let header = |name| {
+            response.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(str::to_owned)
+        };
+        let etag = header(ETAG);
+        let last_modified = header(LAST_MODIFIED);
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() as u64 + chunk.len() as u64 > limit {
+                        return Attempt::Done(Err(RegistryError::TooLarge {
+                            url: url.to_string(),
+                            limit,
+                            size: None,
+                        }));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => return Attempt::Retry { wait: None, error: transport_error(host, &e) },
+            }
+        }
+        let meta = CacheMeta {
+            url: url.to_string(),
+            accept: accept.to_owned(),
+            etag,
+            last_modified,
+            fetched_at: now_secs(),
+        };
+        if let Err(e) = self.store(key, &meta, &body) {
+            return Attempt::Done(Err(e));
+        }
+        Attempt::Done(Ok(Fetched { body, from_cache: false }))
+    }
+
+    fn meta_path(&self, key: &str) -> Option<PathBuf> {
+        self.options.cache_dir.as_ref().map(|d| d.join(format!("{key}.json")))
+    }
+
+    fn body_path(&self, key: &str) -> Option<PathBuf> {
+        self.options.cache_dir.as_ref().map(|d| d.join(format!("{key}.body")))
+    }
+
+    fn read_meta(&self, key: &str) -> Option<CacheMeta> {
+        let bytes = fs_err::read(self.meta_path(key)?).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    fn read_body(&self, key: &str) -> Option<Vec<u8>> {
+        fs_err::read(self.body_path(key)?).ok()
+    }
+
+    fn touch(&self, key: &str) {
+        if let (Some(mut meta), Some(path)) = (self.read_meta(key), self.meta_path(key)) {
+            meta.fetched_at = now_secs();
+            if let Ok(bytes) = serde_json::to_vec(&meta) {
+                // A failed refresh only costs a revalidation next time.
+                let _ = write_atomic(&path, &bytes);
+            }
+        }
+    }
+
+    fn store(&self, key: &str, meta: &CacheMeta, body: &[u8]) -> Result<(), RegistryError> {
+        let (Some(dir), Some(meta_path), Some(body_path)) =
+            (self.options.cache_dir.as_deref(), self.meta_path(key), self.body_path(key))
+        else {
+            return Ok(());
+        };
+        let cache_err = |path: &Path, source| RegistryError::Cache { path: path.to_owned(), source };
+        fs_err::create_dir_all(dir).map_err(|e| cache_err(dir, e))?;
+        // The body first: a meta file without its body is treated as a miss, never as a hit
+        // with the wrong content.
+        write_atomic(&body_path, body).map_err(|e| cache_err(&body_path, e))?;
+        let bytes = serde_json::to_vec(meta).map_err(|e| cache_err(&meta_path, std::io::Error::other(e)))?;
+        write_atomic(&meta_path, &bytes).map_err(|e| cache_err(&meta_path, e))
+    }
+}
+
+enum Attempt {
+    Done(Result<Fetched, RegistryError>),
+    Retry { wait: Option<Duration>, error: RegistryError },
+}
+
+fn transport_error(host: &str, e: &reqwest::Error) -> RegistryError {
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    RegistryError::Network { host: host.to_owned(), retries: 0, message }
+}
+
+/// The cache key: SHA-256 of the URL (which never holds credentials) and the `Accept`
+/// header, since PyPI's simple API answers HTML or JSON on one URL.
+fn cache_key(url: &Url, accept: &str) -> String {
+    let mut clean = url.clone();
+    let _ = clean.set_username("");
+    let _ = clean.set_password(None);
+    let digest = Sha256::digest(format!("{clean}\n{accept}").as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let tmp = path.with_extension(format!("tmp{}-{n}", std::process::id()));
+    fs_err::write(&tmp, bytes)?;
+    fs_err::rename(&tmp, path)
+}

@@ -1,0 +1,473 @@
+//! PyPI: the JSON API (`/pypi/<name>/json`, `/pypi/<name>/<version>/json`), the simple API
+//! in its PEP 691 JSON form, and the integrity API of PEP 740.
+//!
+//! Formats: <https://docs.pypi.org/api/json/>, PEP 691 (simple JSON), PEP 700
+//! (`upload-time`), PEP 740 (`provenance` in the simple API, the integrity API's provenance
+//! objects), <https://docs.pypi.org/api/integrity/>.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use firebreak_core::{Ecosystem, Hash, HashAlgorithm, Version};
+use reqwest::Url;
+use serde_json::{Map, Value};
+
+use crate::config::PypiConfig;
+use crate::error::RegistryError;
+use crate::http::HttpClient;
+use crate::json::{Reader, join, parse_object};
+use crate::model::{Account, BuildIdentity, PackageHistory, Release, Trust, TrustLevel, TrustedPublisher};
+use crate::{BoxFuture, Registry, normalize_repository};
+
+const SIMPLE_JSON: &str = "application/vnd.pypi.simple.v1+json";
+const INTEGRITY_JSON: &str = "application/vnd.pypi.integrity.v1+json";
+
+/// A client of PyPI or a PyPI-like index.
+#[derive(Debug, Clone)]
+pub struct PypiRegistry {
+    http: Arc<HttpClient>,
+    config: PypiConfig,
+}
+
+/// The Trusted Publisher a provenance object names (`attestation_bundles[].publisher`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PypiPublisher {
+    /// `GitHub`, `GitLab`, `Google`, `ActiveState`.
+    pub kind: String,
+    /// `owner/repo`, for the GitHub and GitLab kinds.
+    pub repository: Option<String>,
+    /// The workflow file name.
+    pub workflow: Option<String>,
+    /// The deployment environment, when the publisher requires one.
+    pub environment: Option<String>,
+}
+
+impl PypiRegistry {
+    /// A client using `config` over `http`.
+    pub fn new(http: Arc<HttpClient>, config: PypiConfig) -> PypiRegistry {
+        PypiRegistry { http, config }
+    }
+
+    fn api_url(&self, path: &str) -> Result<Url, RegistryError> {
+        self.config.api.join(path).map_err(|e| RegistryError::Config {
+            origin: self.config.api.to_string(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Fetches the project JSON and the simple API page and merges them.
+    pub async fn project(&self, name: &str) -> Result<PackageHistory, RegistryError> {
+        let normalized = normalize_name(name)?;
+        let url = self.api_url(&format!("pypi/{normalized}/json"))?;
+        let fetched = self.http.get(&url, "application/json").await?;
+        let doc = parse_object(url.as_str(), &fetched.body)?;
+        let (mut history, files) = parse_project_files(name, &doc);
+        let simple = self.config.index.join(&format!("{normalized}/")).map_err(|e| {
+            RegistryError::Config { origin: self.config.index.to_string(), message: e.to_string() }
+        })?;
+        match self.http.get(&simple, SIMPLE_JSON).await {
+            Ok(fetched) => {
+                let doc = parse_object(simple.as_str(), &fetched.body)?;
+                apply_simple(&mut history, &files, &doc);
+            }
+            // A mirror without the JSON simple API: trust stays unknown for every release
+            // alike, which compares as no change.
+            Err(RegistryError::NotFound { .. } | RegistryError::Status { .. }) => history
+                .warnings
+                .push(format!("the simple API at `{simple}` did not answer JSON; attestations unknown")),
+            Err(e) => return Err(e),
+        }
+        Ok(history)
+    }
+
+    /// Fetches the provenance object at `url` and returns its publishers.
+    pub async fn provenance(&self, url: &Url) -> Result<Vec<PypiPublisher>, RegistryError> {
+        let fetched = self.http.get(url, INTEGRITY_JSON).await?;
+        let doc = parse_object(url.as_str(), &fetched.body)?;
+        Ok(parse_provenance(&doc))
+    }
+
+    async fn complete_version(
+        &self,
+        history: &mut PackageHistory,
+        version: &str,
+    ) -> Result<(), RegistryError> {
+        let normalized = normalize_name(&history.name)?;
+        if history.release(version).is_none() {
+            return Ok(());
+        }
+        let url = self.api_url(&format!("pypi/{normalized}/{version}/json"))?;
+        match self.http.get(&url, "application/json").await {
+            Ok(fetched) => {
+                let doc = parse_object(url.as_str(), &fetched.body)?;
+                let mut r = Reader::default();
+                if let Some(release) = history.releases.iter_mut().find(|x| x.version == version) {
+                    apply_release_info(&mut r, release, &doc);
+                }
+                history.warnings.extend(r.warnings);
+            }
+            Err(RegistryError::NotFound { url, .. }) => {
+                history
+                    .warnings
+                    .push(format!("release document of {}=={version} not found at `{url}`", history.name));
+            }
+            Err(e) => return Err(e),
+        }
+        let Some(att) = history.release(version).and_then(|r| r.trust.attestation_url.clone()) else {
+            return Ok(());
+        };
+        let Ok(att_url) = Url::parse(&att) else { return Ok(()) };
+        // The simple page names the URL; only follow it to the index's own API origin, never
+        // to a host a document chose.
+        let api = &self.config.api;
+        if (att_url.scheme(), att_url.host_str(), att_url.port_or_known_default())
+            != (api.scheme(), api.host_str(), api.port_or_known_default())
+        {
+            history
+                .warnings
+                .push(format!("provenance of {}=={version} is on another host: `{att_url}`", history.name));
+            return Ok(());
+        }
+        match self.provenance(&att_url).await {
+            Ok(publishers) => {
+                if let (Some(p), Some(release)) =
+                    (publishers.first(), history.releases.iter_mut().find(|x| x.version == version))
+                {
+                    let repository =
+                        p.repository.as_ref().map(|repo| match p.kind.to_ascii_lowercase().as_str() {
+                            "gitlab" => format!("https://gitlab.com/{repo}"),
+                            _ => format!("https://github.com/{repo}"),
+                        });
+                    release.trust.publisher = Some(TrustedPublisher {
+                        provider: p.kind.to_ascii_lowercase(),
+                        id: None,
+                        repository: p.repository.clone(),
+                        workflow: p.workflow.clone(),
+                    });
+                    release.trust.identity = Some(BuildIdentity {
+                        repository,
+                        workflow: p.workflow.clone(),
+                        trigger: None,
+                        git_ref: None,
+                        verified: None,
+                    });
+                }
+            }
+            Err(RegistryError::NotFound { url, .. }) => {
+                history
+                    .warnings
+                    .push(format!("provenance of {}=={version} not found at `{url}`", history.name));
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+}
+
+impl Registry for PypiRegistry {
+    fn ecosystem(&self) -> Ecosystem {
+        Ecosystem::PyPI
+    }
+
+    fn history<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<PackageHistory, RegistryError>> {
+        Box::pin(self.project(name))
+    }
+
+    fn complete<'a>(
+        &'a self,
+        history: &'a mut PackageHistory,
+        versions: &'a [&'a str],
+    ) -> BoxFuture<'a, Result<(), RegistryError>> {
+        Box::pin(async move {
+            for version in versions {
+                self.complete_version(history, version).await?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// PEP 503 normalisation (`Foo.Bar_baz` → `foo-bar-baz`); refuses names PyPI could not
+/// hold, so that a name never changes the URL's path structure.
+pub fn normalize_name(name: &str) -> Result<String, RegistryError> {
+    let valid = !name.is_empty()
+        && name.len() <= 200
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        && name.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && name.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric());
+    if !valid {
+        return Err(RegistryError::InvalidName {
+            name: name.to_owned(),
+            reason: "PyPI names are letters, digits and `-_.`, starting and ending with a letter or digit",
+        });
+    }
+    let mut out = String::with_capacity(name.len());
+    let mut sep = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            sep = true;
+        } else {
+            if sep {
+                out.push('-');
+                sep = false;
+            }
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    Ok(out)
+}
+
+/// Reads `/pypi/<name>/json` into a history (publish times, yanked, digests, owners).
+pub fn parse_project(name: &str, doc: &Map<String, Value>) -> PackageHistory {
+    parse_project_files(name, doc).0
+}
+
+/// [`parse_project`], plus which release each file name belongs to.
+fn parse_project_files(name: &str, doc: &Map<String, Value>) -> (PackageHistory, BTreeMap<String, String>) {
+    let mut file_versions = BTreeMap::new();
+    let mut r = Reader::default();
+    let mut history = PackageHistory {
+        ecosystem: Some(Ecosystem::PyPI),
+        name: name.to_owned(),
+        ..PackageHistory::default()
+    };
+    let info = r.obj(doc, "info", "$");
+    if let Some(info) = info {
+        if let Some(n) = r.str(info, "name", "$.info") {
+            history.name = n.to_owned();
+        }
+        history.repository = project_repository(&mut r, info, "$.info");
+    }
+    // `ownership` lists the project's roles (PyPI's JSON API since 2025); emails are not
+    // exposed there.
+    if let Some(ownership) = r.obj(doc, "ownership", "$")
+        && let Some(roles) = r.arr(ownership, "roles", "$.ownership")
+    {
+        for (i, role) in roles.iter().enumerate() {
+            match role.get("user").and_then(Value::as_str) {
+                Some(user) => history.maintainers.push(Account { name: user.to_owned(), email: None }),
+                None => r.warn(&format!("$.ownership.roles[{i}].user"), "expected a string"),
+            }
+        }
+    }
+    if let Some(releases) = r.obj(doc, "releases", "$") {
+        for (version, files) in releases {
+            let path = join("$.releases", version);
+            let parsed = match Version::parse(Ecosystem::PyPI, version) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    r.warn(&path, format!("version does not parse: {e}"));
+                    None
+                }
+            };
+            let mut release = Release { version: version.clone(), parsed, ..Release::default() };
+            let Value::Array(files) = files else {
+                r.warn(&path, format!("expected an array, found {}", crate::json::kind(files)));
+                continue;
+            };
+            let mut all_yanked = !files.is_empty();
+            let mut reason = None;
+            for (i, file) in files.iter().enumerate() {
+                let file_path = format!("{path}[{i}]");
+                let Value::Object(file) = file else {
+                    r.warn(&file_path, "expected an object");
+                    continue;
+                };
+                if let Some(f) = r.str(file, "filename", &file_path) {
+                    file_versions.insert(f.to_owned(), version.clone());
+                }
+                if let Some(t) = r.time(file, "upload_time_iso_8601", &file_path) {
+                    release.published = Some(release.published.map_or(t, |p| p.min(t)));
+                }
+                if r.bool(file, "yanked", &file_path) == Some(true) {
+                    if let Some(why) = r.str(file, "yanked_reason", &file_path) {
+                        reason = Some(why.to_owned());
+                    }
+                } else {
+                    all_yanked = false;
+                }
+                if let Some(digests) = r.obj(file, "digests", &file_path)
+                    && let Some(sha) = r.str(digests, "sha256", &join(&file_path, "digests"))
+                {
+                    release.hashes.push(Hash::hex(HashAlgorithm::Sha256, sha));
+                }
+            }
+            if all_yanked {
+                release.yanked = Some(reason.unwrap_or_default());
+            }
+            history.releases.push(release);
+        }
+    }
+    // The project document's `info` is the latest release's metadata: fill that release.
+    if let Some(info) = info
+        && let Some(latest) = info.get("version").and_then(Value::as_str).map(str::to_owned)
+        && let Some(release) = history.releases.iter_mut().find(|x| x.version == latest)
+    {
+        let wrapper: Map<String, Value> =
+            [("info".to_owned(), Value::Object(info.clone()))].into_iter().collect();
+        apply_release_info(&mut r, release, &wrapper);
+    }
+    history.created = history.releases.iter().filter_map(|x| x.published).min();
+    history.warnings = r.warnings;
+    (history, file_versions)
+}
+
+/// Reads a per-release document's `info`: `requires_dist`, emails, project URLs.
+fn apply_release_info(r: &mut Reader, release: &mut Release, doc: &Map<String, Value>) {
+    let Some(info) = r.obj(doc, "info", "$") else { return };
+    release.dependencies.clear();
+    if let Some(reqs) = r.arr(info, "requires_dist", "$.info") {
+        for (i, req) in reqs.iter().enumerate() {
+            let path = format!("$.info.requires_dist[{i}]");
+            match req.as_str() {
+                Some(text) => {
+                    if let Some((name, spec)) = parse_requirement(text) {
+                        release.dependencies.insert(name, spec);
+                    } else if !text.contains("extra") {
+                        r.warn(&path, format!("not a PEP 508 requirement: `{text}`"));
+                    }
+                }
+                None => r.warn(&path, "expected a string"),
+            }
+        }
+    }
+    release.dependencies_known = true;
+    release.maintainers.clear();
+    for (name_key, email_key) in [("author", "author_email"), ("maintainer", "maintainer_email")] {
+        let name = r.str(info, name_key, "$.info").unwrap_or_default().trim().to_owned();
+        let email = r.str(info, email_key, "$.info").unwrap_or_default().trim().to_owned();
+        if name.is_empty() && email.is_empty() {
+            continue;
+        }
+        let account = Account {
+            name: if name.is_empty() { email.clone() } else { name },
+            email: (!email.is_empty()).then_some(email),
+        };
+        if !release.maintainers.contains(&account) {
+            release.maintainers.push(account);
+        }
+    }
+    if let Some(repo) = project_repository(r, info, "$.info") {
+        release.repository = Some(repo);
+    }
+}
+
+/// The source repository among `project_urls` (keys as authors write them) or `home_page`.
+fn project_repository(r: &mut Reader, info: &Map<String, Value>, parent: &str) -> Option<String> {
+    let urls = r.string_map(info, "project_urls", parent);
+    let is_forge = |u: &str| {
+        ["github.com/", "gitlab.com/", "bitbucket.org/", "codeberg.org/"].iter().any(|f| u.contains(f))
+    };
+    let preferred = ["source", "source code", "repository", "code", "github", "gitlab"];
+    let by_key =
+        urls.iter().find(|(k, _)| preferred.contains(&k.to_ascii_lowercase().as_str())).map(|(_, v)| v);
+    let any_forge = urls.iter().map(|(_, v)| v).find(|v| is_forge(v));
+    let home = r.str(info, "home_page", parent).filter(|h| is_forge(h)).map(str::to_owned);
+    by_key.or(any_forge).cloned().or(home).and_then(|u| normalize_repository(&u))
+}
+
+/// `name[extra] (>=1.0) ; marker` → (normalised name, `>=1.0`). Requirements only for an
+/// extra are skipped: they are not installed by default.
+fn parse_requirement(text: &str) -> Option<(String, String)> {
+    let (spec, marker) = text.split_once(';').unwrap_or((text, ""));
+    if marker.contains("extra") {
+        return None;
+    }
+    let spec = spec.trim();
+    let end = spec.find(|c: char| !(c.is_ascii_alphanumeric() || "-_.".contains(c))).unwrap_or(spec.len());
+    let name = normalize_name(&spec[..end]).ok()?;
+    let mut rest = spec[end..].trim();
+    if rest.starts_with('[') {
+        rest = rest.split_once(']').map_or("", |(_, r)| r.trim());
+    }
+    let rest = rest.trim_start_matches('(').trim_end_matches(')').trim();
+    Some((name, if rest.is_empty() { "*".to_owned() } else { rest.to_owned() }))
+}
+
+/// Merges the PEP 691 page: files with a `provenance` URL (PEP 740) mark their release as
+/// attested. On PyPI only Trusted Publishing uploads can carry attestations, so an attested
+/// release is a Trusted Publisher release; the publisher itself is read by
+/// [`Registry::complete`] from the provenance object.
+fn apply_simple(
+    history: &mut PackageHistory,
+    file_versions: &BTreeMap<String, String>,
+    doc: &Map<String, Value>,
+) {
+    let mut r = Reader::default();
+    // version → provenance URL of each of its files (`None` for a file without one).
+    let mut by_version: BTreeMap<&str, Vec<Option<String>>> = BTreeMap::new();
+    if let Some(files) = r.arr(doc, "files", "$") {
+        for (i, file) in files.iter().enumerate() {
+            let path = format!("$.files[{i}]");
+            let Value::Object(file) = file else {
+                r.warn(&path, "expected an object");
+                continue;
+            };
+            let Some(filename) = r.str(file, "filename", &path) else { continue };
+            let provenance = r.str(file, "provenance", &path).map(str::to_owned);
+            // The simple API does not group files by version; the JSON API does.
+            if let Some(version) = file_versions.get(filename) {
+                by_version.entry(version.as_str()).or_default().push(provenance);
+            }
+        }
+    }
+    for release in &mut history.releases {
+        let Some(files) = by_version.get(release.version.as_str()) else { continue };
+        // The weakest file decides: one file uploaded with a token beside attested ones is
+        // the pattern to catch.
+        if !files.is_empty() && files.iter().all(Option::is_some) {
+            release.trust = Trust {
+                level: TrustLevel::TrustedPublisher,
+                publisher: None,
+                attestation_url: files.first().cloned().flatten(),
+                identity: None,
+            };
+        }
+    }
+    history.warnings.extend(r.warnings);
+}
+
+/// Reads a PEP 740 provenance object's publishers.
+pub fn parse_provenance(doc: &Map<String, Value>) -> Vec<PypiPublisher> {
+    let mut out = Vec::new();
+    let Some(Value::Array(bundles)) = doc.get("attestation_bundles") else { return out };
+    for bundle in bundles {
+        let Some(p) = bundle.get("publisher").and_then(Value::as_object) else { continue };
+        let s = |k: &str| p.get(k).and_then(Value::as_str).filter(|v| !v.is_empty()).map(str::to_owned);
+        let Some(kind) = s("kind") else { continue };
+        out.push(PypiPublisher {
+            kind,
+            repository: s("repository"),
+            workflow: s("workflow"),
+            environment: s("environment"),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requirements() {
+        assert_eq!(parse_requirement("numpy>=1.23.0"), Some(("numpy".into(), ">=1.23.0".into())));
+        assert_eq!(
+            parse_requirement("Ultralytics_Thop (>=2.0.0)"),
+            Some(("ultralytics-thop".into(), ">=2.0.0".into()))
+        );
+        assert_eq!(
+            parse_requirement("requests[socks] >=2; python_version > '3.8'"),
+            Some(("requests".into(), ">=2".into()))
+        );
+        assert_eq!(parse_requirement("pytest; extra == \"dev\""), None);
+        assert_eq!(parse_requirement("tqdm"), Some(("tqdm".into(), "*".into())));
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(normalize_name("Foo.Bar__baz").unwrap(), "foo-bar-baz");
+        assert!(normalize_name("../x").is_err());
+        assert!(normalize_name("a/b").is_err());
+    }
+}
