@@ -41,9 +41,9 @@ impl ReleaseAnalyzer for TrustDowngrade {
     fn analyze(&self, cx: &ReleaseContext<'_>, out: &mut Vec<Finding>) {
         let prior = prior_on_line(cx);
         let level = cx.release.trust.level;
-        // The first release that reached the strongest level: the one to name as evidence.
+        // The latest release at the strongest level: the one to name as evidence.
         let Some(strongest) = prior.iter().copied().fold(None::<&Release>, |best, r| match best {
-            Some(b) if b.trust.level >= r.trust.level => Some(b),
+            Some(b) if b.trust.level > r.trust.level => Some(b),
             _ => Some(r),
         }) else {
             return;
