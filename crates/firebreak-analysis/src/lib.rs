@@ -21,5 +21,7 @@ pub trait InventoryAnalyzer: Send + Sync {
 
 /// Every signal any analyzer here can raise, for reporters' rule lists.
 pub fn all_signals() -> Vec<&'static Signal> {
-    advisories::SIGNALS.iter().chain(hygiene::SIGNALS).copied().collect()
+    let mut out: Vec<&'static Signal> = advisories::SIGNALS.iter().chain(hygiene::SIGNALS).copied().collect();
+    out.extend(signals::signals());
+    out
 }
