@@ -40,6 +40,10 @@ pub(crate) enum Command {
     /// Check every package against advisories and lockfile hygiene, decide by the
     /// policy, and report. Exit 0: nothing blocked; 1: the policy blocked; 2: an error.
     Scan(ScanArgs),
+    /// Check one package version against every registry signal and advisory, and explain
+    /// the verdict: `axios@1.14.1`, `pypi:requests@2.31.0`, `cargo:serde@1.0.0`, or a purl.
+    /// Exit 0: allowed; 1: the policy blocks it; 2: an error.
+    Check(CheckArgs),
     /// Write a commented default policy file (`firebreak.toml`).
     Init(InitArgs),
     /// Manage the advisory database: import OSV exports, show what it holds.
@@ -80,6 +84,61 @@ pub(crate) struct ScanArgs {
     /// elsewhere); errors still exit 2.
     #[arg(long)]
     pub(crate) exit_zero: bool,
+    /// Skip the registry signals (publishing trust, anomalies, cooldown): advisories and
+    /// lockfile hygiene only, no network.
+    #[arg(long)]
+    pub(crate) no_registry: bool,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    /// Package versions: `axios@1.14.1`, `@scope/name@1.0.0`, `pypi:requests@2.31.0`,
+    /// `cargo:serde@1.0.0`, `pkg:npm/axios@1.14.1`. Without a version, the highest release.
+    #[arg(value_name = "PKG@VERSION", required = true)]
+    pub(crate) packages: Vec<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ScanFormat::Human)]
+    pub(crate) format: ScanFormat,
+    /// Write the report to this file instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub(crate) output: Option<Utf8PathBuf>,
+    /// The policy file; by default `firebreak.toml` in the current directory, else the
+    /// built-in defaults.
+    #[arg(long, value_name = "FILE", env = "FIREBREAK_CONFIG")]
+    pub(crate) config: Option<Utf8PathBuf>,
+    /// The advisory database (see `scan --db`).
+    #[arg(long, value_name = "FILE", env = "FIREBREAK_DB")]
+    pub(crate) db: Option<Utf8PathBuf>,
+    /// Also list findings the policy ignored (human format).
+    #[arg(long)]
+    pub(crate) show_ignored: bool,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+}
+
+/// Where registry documents come from. Registry URLs and credentials are read from the
+/// user's own configuration (`.npmrc`, pip's config and `PIP_INDEX_URL`, cargo's config).
+#[derive(Debug, Args)]
+pub(crate) struct RegistryArgs {
+    /// Use only the registry cache, never the network; packages not in it are reported as
+    /// not checked.
+    #[arg(long, env = "FIREBREAK_OFFLINE")]
+    pub(crate) offline: bool,
+    /// Override a registry: `npm=URL`, `pypi=URL` (the JSON API base), `cargo=URL` (a
+    /// sparse index). Repeatable.
+    #[arg(long = "registry", value_name = "ECOSYSTEM=URL")]
+    pub(crate) registries: Vec<String>,
+    /// The registry cache directory; by default `$XDG_CACHE_HOME/firebreak/registry`.
+    #[arg(long, value_name = "DIR", env = "FIREBREAK_CACHE_DIR")]
+    pub(crate) cache_dir: Option<Utf8PathBuf>,
+    /// Send at most this many registry requests in one run.
+    #[arg(long, value_name = "N", default_value_t = 20_000)]
+    pub(crate) max_requests: u32,
+    /// Registry requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub(crate) jobs: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

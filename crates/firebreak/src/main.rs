@@ -7,6 +7,7 @@ mod commands;
 mod exit;
 mod load;
 mod printer;
+mod registry_signals;
 
 use clap::Parser;
 

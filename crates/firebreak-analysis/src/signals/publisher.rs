@@ -130,10 +130,24 @@ impl ReleaseAnalyzer for Publisher {
     }
 }
 
+/// Who published a release: the account, else the trusted publisher that published it
+/// through OIDC (crates.io records no account for those, `published_by` is null), so that
+/// an account publishing after a run of trusted-publisher releases counts as new.
+fn publisher_of(release: &Release) -> Option<Account> {
+    release.publisher.clone().or_else(|| {
+        let tp = release.trust.publisher.as_ref()?;
+        let what = tp.repository.as_deref().or(tp.id.as_deref()).unwrap_or("");
+        Some(Account {
+            name: format!("trusted publisher {} {what}", tp.provider).trim_end().to_owned(),
+            email: None,
+        })
+    })
+}
+
 fn new_publisher(release: &Release, earlier: &[&Release], out: &mut Vec<Finding>) {
     let Some(publisher) = &release.publisher else { return };
-    let known: Vec<(&Release, &Account)> =
-        earlier.iter().filter_map(|r| r.publisher.as_ref().map(|p| (*r, p))).collect();
+    let known: Vec<(&Release, Account)> =
+        earlier.iter().filter_map(|r| publisher_of(r).map(|p| (*r, p))).collect();
     if known.is_empty() || known.iter().any(|(_, p)| key(p) == key(publisher)) {
         return;
     }

@@ -98,16 +98,23 @@ pub(super) fn describe(opened: &Opened, status: &Status, now: Timestamp) -> Data
     }
 }
 
-/// Matches the inventory against the database and appends the findings.
-pub(super) fn findings(
-    explicit: Option<&Utf8Path>,
-    inventory: &Inventory,
-    now: Timestamp,
-    out: &mut Vec<Finding>,
-) -> miette::Result<DatabaseInfo> {
-    let opened = open(explicit)?;
-    firebreak_analysis::advisories::analyze(&opened.db, inventory, out)
-        .into_diagnostic()
-        .wrap_err_with(|| format!("cannot match packages against `{}`", opened.name))?;
-    info(&opened, now)
+/// Whether `version` fixes a vulnerability that affects `previous` (the security fast path
+/// of the cooldown). A database error counts as "no": the cooldown then applies.
+pub(super) fn fixes(
+    db: &Database,
+    ecosystem: firebreak_core::Ecosystem,
+    name: &str,
+    previous: &str,
+    version: &str,
+) -> bool {
+    let Ok(before) = db.query(ecosystem, name, previous) else { return false };
+    if before.is_empty() {
+        return false;
+    }
+    let Ok(after) = db.query(ecosystem, name, version) else { return false };
+    let still: std::collections::BTreeSet<&str> = after.iter().flat_map(|m| m.all_ids()).collect();
+    before
+        .iter()
+        .filter(|m| m.kind == firebreak_advisory::Kind::Vulnerability)
+        .any(|m| !m.all_ids().any(|id| still.contains(id)))
 }

@@ -1,8 +1,10 @@
 mod advisories;
+mod check;
 mod db;
 mod explain;
 mod init;
 mod inventory;
+mod registry;
 mod sbom;
 mod scan;
 mod spec;
@@ -22,6 +24,7 @@ pub(crate) fn run(cli: Cli) -> miette::Result<ExitStatus> {
         Command::Inventory(args) => inventory::run(&args, !cli.global.quiet),
         Command::Sbom(args) => sbom::run(&args, !cli.global.quiet),
         Command::Scan(args) => scan::run(&args, !cli.global.quiet),
+        Command::Check(args) => check::run(&args),
         Command::Init(args) => init::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Db(command) => db::run(&command),

@@ -4,15 +4,18 @@ use camino::{Utf8Path, Utf8PathBuf};
 use firebreak_advisory::Timestamp;
 use firebreak_analysis::InventoryAnalyzer;
 use firebreak_analysis::hygiene::Hygiene;
-use firebreak_core::Finding;
+use std::collections::BTreeMap;
+
+use firebreak_core::{Ecosystem, FileLocation, Finding, Inventory, PackageId, PackageSource};
 use firebreak_policy::{Date, Policy};
-use firebreak_report::{Human, InputError, Json, Markdown, Report, Reporter, Sarif};
+use firebreak_report::{Human, InputError, Json, Markdown, RegistryInfo, Report, Reporter, Sarif};
 use miette::{IntoDiagnostic, WrapErr};
 
 use crate::cli::{ScanArgs, ScanFormat};
 use crate::exit::ExitStatus;
 use crate::load::load;
 use crate::printer;
+use crate::registry_signals::{self, Target};
 
 pub(super) fn run(args: &ScanArgs, progress: bool) -> miette::Result<ExitStatus> {
     let (policy, policy_path) = load_policy(args)?;
@@ -23,13 +26,23 @@ pub(super) fn run(args: &ScanArgs, progress: bool) -> miette::Result<ExitStatus>
     let inventory = &loaded.inventory;
 
     let mut findings: Vec<Finding> = Vec::new();
-    let database = super::advisories::findings(args.db.as_deref(), inventory, now, &mut findings)?;
+    let opened = super::advisories::open(args.db.as_deref())?;
+    firebreak_analysis::advisories::analyze(&opened.db, inventory, &mut findings)
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot match packages against `{}`", opened.name))?;
+    let database = super::advisories::info(&opened, now)?;
     Hygiene::new(policy.hygiene.allowed_hosts.iter().cloned()).analyze(inventory, &mut findings);
+    let registry = if args.no_registry || !policy.registry.enabled {
+        None
+    } else {
+        Some(registry_findings(args, &policy, inventory, now, &opened.db, &mut findings)?)
+    };
 
     let evaluation = policy.evaluate(inventory, &findings, today);
     let mut report = Report::new(env!("CARGO_PKG_VERSION"), inventory, &findings, &evaluation, &policy);
     report.policy_path = policy_path.map(|p| p.to_string());
     report.database = Some(database);
+    report.registry = registry;
     report.input_errors = loaded
         .errors
         .iter()
@@ -54,21 +67,89 @@ pub(super) fn run(args: &ScanArgs, progress: bool) -> miette::Result<ExitStatus>
     })
 }
 
+/// The registry signals for every registry package of the inventory: one check per
+/// distinct package version, its findings attached to every entry of it.
+fn registry_findings(
+    args: &ScanArgs,
+    policy: &Policy,
+    inventory: &Inventory,
+    now: Timestamp,
+    db: &firebreak_advisory::Database,
+    findings: &mut Vec<Finding>,
+) -> miette::Result<RegistryInfo> {
+    let mut index: BTreeMap<(Ecosystem, &str, &str), usize> = BTreeMap::new();
+    let mut targets: Vec<Target> = Vec::new();
+    let mut places: Vec<Vec<(PackageId, Option<FileLocation>)>> = Vec::new();
+    for (i, p) in inventory.packages.iter().enumerate() {
+        let registry_source = matches!(p.source, PackageSource::Registry { .. });
+        if p.ecosystem == Ecosystem::Go
+            || !registry_source
+            || !policy.scans(p.ecosystem)
+            || p.version.is_empty()
+        {
+            continue;
+        }
+        let slot = *index.entry((p.ecosystem, &p.name, &p.version)).or_insert_with(|| {
+            targets.push(Target {
+                ecosystem: p.ecosystem,
+                name: p.name.clone(),
+                version: p.version.clone(),
+                lockfile_hashes: p.hashes.clone(),
+            });
+            places.push(Vec::new());
+            targets.len() - 1
+        });
+        let location = FileLocation {
+            path: inventory.lockfiles.get(p.lockfile.index()).map(|l| l.path.clone()).unwrap_or_default(),
+            line: p.location.map(|l| l.line),
+            column: p.location.map(|l| l.column),
+        };
+        places[slot].push((PackageId(i as u32), Some(location)));
+    }
+    let project_dir = args.input.paths.iter().find(|p| p.is_dir()).map(|p| p.as_std_path());
+    let registries = super::registry::registries(&args.registry, project_dir)?;
+    let fixes =
+        |eco, name: &str, prev: &str, version: &str| super::advisories::fixes(db, eco, name, prev, version);
+    let outcomes = registry_signals::run(&registries, &targets, policy, now, &fixes)
+        .map_err(|e| miette::miette!("{e}"))?;
+    Ok(super::check::attach(
+        &targets,
+        &places,
+        outcomes,
+        findings,
+        args.registry.offline,
+        registries.http.requests_sent(),
+    ))
+}
+
 /// The policy named by `--config`, else `firebreak.toml` beside the first input, else
 /// the defaults.
 fn load_policy(args: &ScanArgs) -> miette::Result<(Policy, Option<Utf8PathBuf>)> {
-    let path = match &args.config {
-        Some(path) => Some(path.clone()),
-        None => args.input.paths.iter().find(|p| p.as_str() != "-").and_then(|first| {
-            let dir =
-                if first.is_dir() { first.as_path() } else { first.parent().unwrap_or(Utf8Path::new(".")) };
+    let dir = match args.input.paths.iter().find(|p| p.as_str() != "-") {
+        Some(first) if first.is_dir() => first.as_path(),
+        Some(first) => first.parent().unwrap_or(Utf8Path::new(".")),
+        None => Utf8Path::new("."),
+    };
+    load_policy_from(args.config.as_deref(), dir)
+}
+
+/// `explicit`, else `firebreak.toml` in `dir`, else the defaults. `[signals]` keys are
+/// checked against every signal firebreak knows.
+pub(super) fn load_policy_from(
+    explicit: Option<&Utf8Path>,
+    dir: &Utf8Path,
+) -> miette::Result<(Policy, Option<Utf8PathBuf>)> {
+    let path = match explicit {
+        Some(path) => Some(path.to_owned()),
+        None => {
             let candidate = dir.join(firebreak_policy::FILE_NAME);
             candidate.is_file().then_some(candidate)
-        }),
+        }
     };
     let Some(path) = path else { return Ok((Policy::default(), None)) };
     let text = fs_err::read_to_string(&path).into_diagnostic().wrap_err("cannot read the policy file")?;
-    let policy = firebreak_policy::parse(path.as_str(), &text)?;
+    let known = crate::registry_signals::all_signal_ids();
+    let policy = firebreak_policy::parse_checked(path.as_str(), &text, &known)?;
     Ok((policy, Some(path)))
 }
 

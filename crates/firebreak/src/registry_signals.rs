@@ -1,0 +1,309 @@
+//! Registry signals for a set of package versions: fetch each package's history once
+//! (concurrently, through the cache), fetch the histories of dependencies a release added,
+//! run every release analyzer, then apply the policy's release-age rule.
+//!
+//! `check` runs it on one version, `scan` on every registry package of the inventory.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use firebreak_analysis::signals::{self, ReleaseAge, ReleaseContext, SignalSettings};
+use firebreak_core::{Category, Ecosystem, Finding, Hash, Severity, Signal, Timestamp, Version};
+use firebreak_policy::{AgeRule, Policy, ReleaseFacts};
+use firebreak_registry::{PackageHistory, Registries, RegistryError, Release, TrustLevel};
+
+/// A lockfile entry (or a `check` argument) whose package or version the registry does not
+/// have: unpublished or removed, which is how removed malicious releases look.
+pub(crate) static PACKAGE_NOT_FOUND: Signal = Signal {
+    id: "package-not-found",
+    title: "the registry has no such package or version",
+    severity: Severity::High,
+    category: Category::Signal,
+    help: "the registry answers that this package, or this version of it, does not exist: it was \
+           unpublished or removed (registries remove malicious releases), or the lockfile points at a \
+           private package the configured registry does not serve. Check why before installing",
+};
+
+/// One package version to check.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    pub(crate) ecosystem: Ecosystem,
+    pub(crate) name: String,
+    pub(crate) version: String,
+    /// What the lockfile records, for `lockfile-integrity-mismatch`.
+    pub(crate) lockfile_hashes: Vec<Hash>,
+}
+
+/// What the run found for one target.
+#[derive(Debug, Default)]
+pub(crate) struct Outcome {
+    /// Findings without package ids (the caller attaches them).
+    pub(crate) findings: Vec<Finding>,
+    /// Why the target could not be checked (offline without a cached copy, network
+    /// failure, malformed document), when it could not.
+    pub(crate) unchecked: Option<String>,
+    /// Facts that could not be read from the registry document.
+    pub(crate) warnings: Vec<String>,
+}
+
+/// Whether a release fixes an advisory that affects the release before it: the caller
+/// answers from the advisory database.
+pub(crate) type FixesAdvisory<'a> = dyn Fn(Ecosystem, &str, &str, &str) -> bool + 'a;
+
+/// Runs the registry signals for `targets` (one [`Outcome`] per target, same order).
+pub(crate) fn run(
+    registries: &Registries,
+    targets: &[Target],
+    policy: &Policy,
+    now: Timestamp,
+    fixes_advisory: &FixesAdvisory<'_>,
+) -> Result<Vec<Outcome>, String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    Ok(runtime.block_on(run_async(registries, targets, policy, now, fixes_advisory)))
+}
+
+type Key = (Ecosystem, String);
+type Histories = HashMap<Key, Result<PackageHistory, Arc<RegistryError>>>;
+
+async fn fetch_all(registries: &Registries, keys: impl IntoIterator<Item = Key>, into: &mut Histories) {
+    let wanted: Vec<Key> =
+        keys.into_iter().filter(|k| !into.contains_key(k)).collect::<BTreeSet<_>>().into_iter().collect();
+    let fetches = wanted.iter().map(|(eco, name)| async move {
+        match registries.for_ecosystem(*eco) {
+            Some(registry) => registry.history(name).await.map_err(Arc::new),
+            None => Err(Arc::new(RegistryError::InvalidName {
+                name: name.clone(),
+                reason: "no registry client for this ecosystem",
+            })),
+        }
+    });
+    let results = futures_util::future::join_all(fetches).await;
+    into.extend(wanted.into_iter().zip(results));
+}
+
+async fn run_async(
+    registries: &Registries,
+    targets: &[Target],
+    policy: &Policy,
+    now: Timestamp,
+    fixes_advisory: &FixesAdvisory<'_>,
+) -> Vec<Outcome> {
+    let settings = SignalSettings {
+        young_dependency_hours: i64::try_from(policy.registry.young_dependency_hours).unwrap_or(i64::MAX),
+        ..SignalSettings::default()
+    };
+    let mut histories: Histories = HashMap::new();
+    fetch_all(registries, targets.iter().map(|t| (t.ecosystem, t.name.clone())), &mut histories).await;
+
+    // The per-version details (npm provenance statements, PyPI requires_dist) for each
+    // analysed release and the release it is compared with.
+    let mut wanted_versions: BTreeMap<Key, BTreeSet<String>> = BTreeMap::new();
+    for t in targets {
+        let key = (t.ecosystem, t.name.clone());
+        if let Some(Ok(history)) = histories.get(&key) {
+            let versions = wanted_versions.entry(key).or_default();
+            versions.insert(t.version.clone());
+            if let Some(prev) = release_of(history, &t.version).and_then(|r| previous(history, r)) {
+                versions.insert(prev.version.clone());
+            }
+        }
+    }
+    let completions = wanted_versions.into_iter().filter_map(|(key, versions)| {
+        let Some(Ok(history)) = histories.remove(&key) else { return None };
+        Some(async move {
+            let mut history = history;
+            let versions: Vec<&str> = versions.iter().map(String::as_str).collect();
+            let result = match registries.for_ecosystem(key.0) {
+                Some(registry) => registry.complete(&mut history, &versions).await,
+                None => Ok(()),
+            };
+            if let Err(e) = result {
+                history.warnings.push(format!("per-version details unavailable: {e}"));
+            }
+            (key, history)
+        })
+    });
+    for (key, history) in futures_util::future::join_all(completions).await {
+        histories.insert(key, Ok(history));
+    }
+
+    // Dependencies the analysed releases added, whose age and popularity weigh the finding.
+    let mut added: BTreeSet<Key> = BTreeSet::new();
+    for t in targets {
+        if let Some(Ok(history)) = histories.get(&(t.ecosystem, t.name.clone()))
+            && let Some(release) = release_of(history, &t.version)
+        {
+            let before = previous(history, release);
+            for dep in release.dependencies.keys() {
+                if before.is_some_and(|p| !p.dependencies.contains_key(dep)) {
+                    added.insert((t.ecosystem, dep.clone()));
+                }
+            }
+        }
+    }
+    fetch_all(registries, added.iter().cloned(), &mut histories).await;
+
+    targets.iter().map(|t| analyze_target(t, &histories, policy, &settings, now, fixes_advisory)).collect()
+}
+
+fn analyze_target(
+    t: &Target,
+    histories: &Histories,
+    policy: &Policy,
+    settings: &SignalSettings,
+    now: Timestamp,
+    fixes_advisory: &FixesAdvisory<'_>,
+) -> Outcome {
+    let mut outcome = Outcome::default();
+    let history = match histories.get(&(t.ecosystem, t.name.clone())) {
+        Some(Ok(history)) => history,
+        Some(Err(e)) => {
+            if let RegistryError::NotFound { url, status } = e.as_ref() {
+                outcome.findings.push(
+                    Finding::new(
+                        &PACKAGE_NOT_FOUND,
+                        format!("the registry has no package `{}` (HTTP {status})", t.name),
+                    )
+                    .evidence("url", url.clone()),
+                );
+            } else {
+                outcome.unchecked = Some(e.to_string());
+            }
+            return outcome;
+        }
+        None => {
+            outcome.unchecked = Some("not fetched".to_owned());
+            return outcome;
+        }
+    };
+    outcome.warnings = history.warnings.clone();
+    let Some(release) = release_of(history, &t.version) else {
+        let mut f = Finding::new(
+            &PACKAGE_NOT_FOUND,
+            format!("the registry lists no version {} of `{}`: unpublished or removed", t.version, t.name),
+        );
+        if history.unpublished {
+            f = f.evidence("package", "unpublished");
+        }
+        let latest = history.sorted().last().map(|r| r.version.clone());
+        if let Some(latest) = latest {
+            f = f.evidence("highest listed version", latest);
+        }
+        outcome.findings.push(f);
+        return outcome;
+    };
+    let mut dependencies = BTreeMap::new();
+    for dep in release.dependencies.keys() {
+        if let Some(Ok(h)) = histories.get(&(t.ecosystem, dep.clone())) {
+            dependencies.insert(dep.clone(), h.clone());
+        }
+    }
+    let cx = ReleaseContext {
+        history,
+        release,
+        dependencies: &dependencies,
+        lockfile_hashes: &t.lockfile_hashes,
+        now,
+        settings,
+    };
+    outcome.findings = signals::analyze(&cx);
+
+    let prev = previous(history, release);
+    let ids: Vec<&str> = outcome.findings.iter().map(|f| f.signal.id).collect();
+    let facts = ReleaseFacts {
+        ecosystem: t.ecosystem,
+        name: &t.name,
+        version: &t.version,
+        signals: &ids,
+        same_trusted_publisher: prev.is_some_and(|p| same_trusted_publisher(p, release)),
+        fixes_advisory: prev.is_some_and(|p| fixes_advisory(t.ecosystem, &t.name, &p.version, &t.version)),
+    };
+    if let AgeRule::Required { seconds, basis } = policy.registry.release_age_rule(&facts) {
+        let age = signals::release_too_young(&cx, i64::try_from(seconds).unwrap_or(i64::MAX));
+        if let Some(f) = age_finding(age, basis) {
+            outcome.findings.push(f);
+        }
+    }
+    outcome
+}
+
+fn age_finding(age: ReleaseAge, basis: &str) -> Option<Finding> {
+    match age {
+        ReleaseAge::TooYoung(f) => Some(f.evidence("policy", basis)),
+        other => other.finding(),
+    }
+}
+
+/// The release with this version: the exact string, else the same parsed version
+/// (`1.0` and `1.0.0` on PyPI).
+pub(crate) fn release_of<'h>(history: &'h PackageHistory, version: &str) -> Option<&'h Release> {
+    history.release(version).or_else(|| {
+        let eco = history.ecosystem?;
+        let wanted = Version::parse(eco, version).ok()?;
+        history.releases.iter().find(|r| r.parsed.as_ref() == Some(&wanted))
+    })
+}
+
+/// The release a version is compared with: the highest lower version on its own line
+/// (same major, or same major.minor for 0.x), else the highest lower version overall.
+pub(crate) fn previous<'h>(history: &'h PackageHistory, release: &Release) -> Option<&'h Release> {
+    let current = release.parsed.as_ref()?;
+    let lower: Vec<&Release> = history
+        .sorted()
+        .into_iter()
+        .filter(|r| r.parsed.as_ref().and_then(|v| v.partial_cmp(current)).is_some_and(|o| o.is_lt()))
+        .collect();
+    let line = signals::line_of(current);
+    lower
+        .iter()
+        .rev()
+        .find(|r| r.parsed.as_ref().is_some_and(|v| signals::line_of(v) == line))
+        .or_else(|| lower.last())
+        .copied()
+}
+
+fn same_trusted_publisher(prev: &Release, release: &Release) -> bool {
+    release.trust.level == TrustLevel::TrustedPublisher
+        && prev.trust.level == TrustLevel::TrustedPublisher
+        && prev.trust.publisher == release.trust.publisher
+        && match (&prev.trust.identity, &release.trust.identity) {
+            (Some(a), Some(b)) => a.repository == b.repository && a.workflow == b.workflow,
+            _ => true,
+        }
+}
+
+/// Every signal id firebreak can raise (for `[signals]` validation and `explain`).
+pub(crate) fn all_signal_ids() -> Vec<&'static str> {
+    let mut ids: Vec<&'static str> = firebreak_analysis::all_signals().iter().map(|s| s.id).collect();
+    ids.push(PACKAGE_NOT_FOUND.id);
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// The highest non-prerelease version the registry lists (the highest of all when every
+/// release is a prerelease), for `check NAME` without a version.
+pub(crate) fn highest_version(
+    registries: &Registries,
+    ecosystem: Ecosystem,
+    name: &str,
+) -> Result<String, String> {
+    let registry = registries.for_ecosystem(ecosystem).ok_or("no registry for this ecosystem")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let history = runtime.block_on(registry.history(name)).map_err(|e| e.to_string())?;
+    let sorted = history.sorted();
+    sorted
+        .iter()
+        .rev()
+        .find(|r| r.parsed.as_ref().is_some_and(|v| !v.is_prerelease()) && r.yanked.is_none())
+        .or(sorted.last())
+        .map(|r| r.version.clone())
+        .ok_or_else(|| "the registry lists no parseable version".to_owned())
+}
