@@ -189,12 +189,11 @@ pub fn verify_pypi_provenance(
                 )?],
             };
             let mut verified = verify_signed(&signed, artifact, root)?;
-            if verified.verdict.is_verified() {
-                if let Some(failure) =
+            if verified.verdict.is_verified()
+                && let Some(failure) =
                     publisher_mismatch(&publisher, verified.provenance.certificate.as_ref())
-                {
-                    verified.verdict = Verdict::Failed(failure);
-                }
+            {
+                verified.verdict = Verdict::Failed(failure);
             }
             out.push(PypiAttestation { publisher: publisher.clone(), attestation: verified });
         }
@@ -336,14 +335,13 @@ fn publisher_mismatch(publisher: &Publisher, certificate: Option<&CertificateIde
         _ => return None,
     };
     if let (Some(repository), Some(from_certificate)) = (&publisher.repository, &certificate.build.repository)
+        && !verify::same_repository(&format!("{host}{repository}"), from_certificate)
     {
-        if !verify::same_repository(&format!("{host}{repository}"), from_certificate) {
-            return Some(Failure::IdentityMismatch {
-                field: "publisher.repository",
-                statement: repository.clone(),
-                certificate: from_certificate.clone(),
-            });
-        }
+        return Some(Failure::IdentityMismatch {
+            field: "publisher.repository",
+            statement: repository.clone(),
+            certificate: from_certificate.clone(),
+        });
     }
     if let (Some(workflow), Some(from_certificate)) = (&publisher.workflow, &certificate.build.workflow) {
         let file = from_certificate.rsplit('/').next().unwrap_or(from_certificate);

@@ -220,7 +220,10 @@ pub(crate) fn parse<T: for<'de> Deserialize<'de>>(
     }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize::<_, T>(&mut deserializer).map_err(|error| {
-        let path = error.path().to_string();
+        let path = match error.path().to_string() {
+            root if root == "." => "(top level)".to_owned(),
+            path => path,
+        };
         let inner = error.into_inner();
         if inner.is_syntax() || inner.is_eof() {
             ProvenanceError::Syntax {

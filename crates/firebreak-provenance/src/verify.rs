@@ -430,10 +430,10 @@ fn checks(
                 .collect(),
         }));
     }
-    if let Some(identity) = certificate_identity {
-        if let Some(failure) = compare_identity(&statement.build, &identity.build) {
-            return Ok(Err(failure));
-        }
+    if let Some(identity) = certificate_identity
+        && let Some(failure) = compare_identity(&statement.build, &identity.build)
+    {
+        return Ok(Err(failure));
     }
     Ok(Ok(entry))
 }
