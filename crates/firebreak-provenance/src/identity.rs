@@ -255,3 +255,74 @@ fn slsa_v02(predicate: &Value) -> BuildIdentity {
         builder: text(predicate, "/builder/id"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slsa_v02_statements_name_the_config_source() {
+        // The shape npm's CLI wrote before SLSA v1 (npm/cli `lib/utils/provenance.js`).
+        let value = serde_json::json!({
+            "_type": "https://in-toto.io/Statement/v0.1",
+            "subject": [{"name": "pkg:npm/a@1.0.0", "digest": {"sha512": "AB"}}],
+            "predicateType": "https://slsa.dev/provenance/v0.2",
+            "predicate": {
+                "builder": {"id": "https://github.com/actions/runner"},
+                "invocation": {
+                    "configSource": {
+                        "uri": "git+https://github.com/o/r@refs/heads/main",
+                        "digest": {"sha1": "0123456789abcdef0123456789abcdef01234567"},
+                        "entryPoint": ".github/workflows/publish.yml"
+                    },
+                    "environment": {"GITHUB_EVENT_NAME": "push"}
+                }
+            }
+        });
+        let statement = statement(&value).unwrap();
+        assert_eq!(statement.subjects[0].digests, vec![("sha512".to_owned(), "ab".to_owned())]);
+        assert_eq!(
+            statement.build,
+            BuildIdentity {
+                repository: Some("https://github.com/o/r".into()),
+                workflow: Some(".github/workflows/publish.yml".into()),
+                trigger: Some("push".into()),
+                git_ref: Some("refs/heads/main".into()),
+                commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
+                builder: Some("https://github.com/actions/runner".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn statements_of_the_wrong_shape_say_where() {
+        let not_object = statement(&serde_json::json!([1])).unwrap_err();
+        assert_eq!(not_object, (String::new(), "an object".to_owned(), "an array".to_owned()));
+        let no_subject = statement(&serde_json::json!({
+            "_type": "https://in-toto.io/Statement/v1", "predicateType": "x"
+        }))
+        .unwrap_err();
+        assert_eq!(no_subject.0, "subject");
+        let bad_digest = statement(&serde_json::json!({
+            "_type": "https://in-toto.io/Statement/v1", "predicateType": "x", "subject": [{"name": "a"}]
+        }))
+        .unwrap_err();
+        assert_eq!(bad_digest.0, "subject[0].digest");
+    }
+
+    #[test]
+    fn workflow_paths_come_from_build_config_uris() {
+        assert_eq!(
+            workflow_path(
+                "https://github.com/o/r/.github/workflows/x.yml@refs/tags/v1",
+                Some("https://github.com/o/r")
+            ),
+            Some(".github/workflows/x.yml".into())
+        );
+        assert_eq!(
+            workflow_path("https://gitlab.example/g/p/.github/workflows/x.yml@main", None),
+            Some(".github/workflows/x.yml".into())
+        );
+        assert_eq!(workflow_path("https://example.com/pipeline", None), None);
+    }
+}

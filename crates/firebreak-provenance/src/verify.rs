@@ -919,3 +919,109 @@ pub(crate) fn same_repository(a: &str, b: &str) -> bool {
     };
     normal(a) == normal(b)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leaf(n: u8) -> [u8; 32] {
+        leaf_hash(&[n])
+    }
+
+    /// RFC 6962 tree hash of leaves `0..n`, computed the obvious recursive way.
+    fn tree(leaves: &[[u8; 32]]) -> [u8; 32] {
+        if leaves.len() == 1 {
+            return leaves[0];
+        }
+        let split = leaves.len().next_power_of_two() / 2;
+        node_hash(&tree(&leaves[..split]), &tree(&leaves[split..]))
+    }
+
+    /// The audit path of leaf `index` (RFC 6962 section 2.1.1), bottom-up.
+    fn path(index: usize, leaves: &[[u8; 32]]) -> Vec<[u8; 32]> {
+        if leaves.len() <= 1 {
+            return vec![];
+        }
+        let split = leaves.len().next_power_of_two() / 2;
+        if index < split {
+            let mut out = path(index, &leaves[..split]);
+            out.push(tree(&leaves[split..]));
+            out
+        } else {
+            let mut out = path(index - split, &leaves[split..]);
+            out.push(tree(&leaves[..split]));
+            out
+        }
+    }
+
+    #[test]
+    fn inclusion_proofs_of_every_leaf_of_small_trees_lead_to_the_root() {
+        for size in 1..=17usize {
+            let leaves: Vec<[u8; 32]> = (0..size).map(|n| leaf(n as u8)).collect();
+            let root = tree(&leaves);
+            for index in 0..size {
+                let proof = path(index, &leaves);
+                let computed = root_from_inclusion_proof(index as u64, size as u64, leaves[index], &proof);
+                assert_eq!(computed, Some(root), "size {size} index {index}");
+                // The same proof for a neighbour or with a hash dropped must not lead there.
+                if size > 1 {
+                    let other = (index + 1) % size;
+                    assert_ne!(
+                        root_from_inclusion_proof(other as u64, size as u64, leaves[index], &proof),
+                        Some(root)
+                    );
+                    assert_eq!(
+                        root_from_inclusion_proof(index as u64, size as u64, leaves[index], &proof[1..]),
+                        None
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn inclusion_proofs_out_of_range_are_refused() {
+        assert_eq!(root_from_inclusion_proof(5, 5, leaf(0), &[]), None);
+        assert_eq!(root_from_inclusion_proof(0, 0, leaf(0), &[]), None);
+        assert_eq!(root_from_inclusion_proof(u64::MAX - 1, u64::MAX, leaf(0), &[leaf(1); 3]), None);
+    }
+
+    #[test]
+    fn identities_are_compared_field_by_field() {
+        let statement = BuildIdentity {
+            repository: Some("https://github.com/Owner/Repo".into()),
+            workflow: Some(".github/workflows/release.yml".into()),
+            ..BuildIdentity::default()
+        };
+        let mut certificate = BuildIdentity {
+            repository: Some("https://github.com/owner/repo.git".into()),
+            workflow: Some(".github/workflows/release.yml".into()),
+            trigger: Some("push".into()),
+            ..BuildIdentity::default()
+        };
+        assert_eq!(compare_identity(&statement, &certificate), None);
+        certificate.workflow = Some(".github/workflows/other.yml".into());
+        assert_eq!(
+            compare_identity(&statement, &certificate),
+            Some(Failure::IdentityMismatch {
+                field: "workflow",
+                statement: ".github/workflows/release.yml".into(),
+                certificate: ".github/workflows/other.yml".into(),
+            })
+        );
+        certificate.repository = Some("https://github.com/owner/fork".into());
+        assert!(matches!(
+            compare_identity(&statement, &certificate),
+            Some(Failure::IdentityMismatch { field: "repository", .. })
+        ));
+    }
+
+    #[test]
+    fn pae_matches_the_dsse_specification_example() {
+        // From the DSSE protocol document.
+        assert_eq!(
+            pae("http://example.com/HelloWorld", b"hello world"),
+            b"DSSEv1 29 http://example.com/HelloWorld 11 hello world"
+        );
+    }
+}

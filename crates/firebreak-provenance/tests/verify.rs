@@ -186,6 +186,39 @@ fn pypi_provenance_verifies_with_the_trusted_publisher() {
 }
 
 #[test]
+fn a_pypi_slsa_statement_agrees_with_its_certificate() {
+    // The real PEP 740 attestation object with an SLSA v1 statement, filed under the real
+    // publisher of the same file.
+    let provenance = serde_json::json!({
+        "version": 1,
+        "attestation_bundles": [{
+            "publisher": json("pypi-attestations-0.0.19.tar.gz.provenance.json")["attestation_bundles"][0]["publisher"],
+            "attestations": [json("pypi-attestations-0.0.19.tar.gz.slsa.attestation.json")],
+        }],
+    });
+    let result = verify_pypi_provenance(&serde_json::to_vec(&provenance).unwrap(), &pypi(), &root()).unwrap();
+    let attestation = &result[0].attestation;
+    assert_eq!(attestation.verdict, Verdict::Verified);
+    let p = &attestation.provenance;
+    assert_eq!(p.predicate_type, "https://slsa.dev/provenance/v1");
+    let expected = BuildIdentity {
+        repository: some("https://github.com/trailofbits/pypi-attestations"),
+        workflow: some(".github/workflows/release.yml"),
+        trigger: some("release"),
+        git_ref: some("refs/tags/v0.0.19"),
+        commit: some("08802efe1f8e5fec4ad842d6b8ce97656092ee72"),
+        builder: some(
+            "https://github.com/trailofbits/pypi-attestations/.github/workflows/release.yml@refs/tags/v0.0.19",
+        ),
+    };
+    assert_eq!(p.statement, expected);
+    assert_eq!(
+        p.certificate.as_ref().unwrap().build,
+        BuildIdentity { builder: some("github-hosted"), ..expected }
+    );
+}
+
+#[test]
 fn a_flipped_byte_in_the_signature_fails_the_signature_check() {
     let mut bundle = json("npm-sigstore-5.0.0.sigstore.json");
     flip(&mut bundle, "/dsseEnvelope/signatures/0/sig", 20);
