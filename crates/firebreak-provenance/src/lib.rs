@@ -23,6 +23,8 @@
 //!
 //! This crate performs no I/O and reads no clock: bytes in, verdict out.
 
+#![warn(missing_docs)]
+
 mod crypto;
 mod error;
 mod identity;

@@ -233,12 +233,8 @@ pub(crate) fn parse<T: for<'de> Deserialize<'de>>(
                 message: strip_position(&inner.to_string()),
             }
         } else {
-            ProvenanceError::schema(
-                document,
-                path,
-                "a value of the documented shape",
-                strip_position(&inner.to_string()),
-            )
+            let (expected, found) = expected_found(&strip_position(&inner.to_string()));
+            ProvenanceError::schema(document, path, expected, found)
         }
     })?;
     deserializer.end().map_err(|inner| ProvenanceError::Syntax {
@@ -248,6 +244,27 @@ pub(crate) fn parse<T: for<'de> Deserialize<'de>>(
         message: strip_position(&inner.to_string()),
     })?;
     Ok(value)
+}
+
+/// Splits serde's messages (`missing field `x``, `invalid type: string "a", expected u32`,
+/// and this module's `expected …, found …`) into what was expected and what was found.
+fn expected_found(message: &str) -> (String, String) {
+    if let Some(field) = message.strip_prefix("missing field ") {
+        return (format!("a {field} key"), "none".to_owned());
+    }
+    for prefix in ["invalid type: ", "invalid value: ", "invalid length "] {
+        if let Some((found, expected)) =
+            message.strip_prefix(prefix).and_then(|rest| rest.rsplit_once(", expected "))
+        {
+            return (expected.to_owned(), found.to_owned());
+        }
+    }
+    if let Some((expected, found)) =
+        message.strip_prefix("expected ").and_then(|rest| rest.split_once(", found "))
+    {
+        return (expected.to_owned(), found.to_owned());
+    }
+    ("a value of the documented shape".to_owned(), message.to_owned())
 }
 
 /// serde_json appends " at line L column C"; the error already carries those.

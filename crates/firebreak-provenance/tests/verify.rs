@@ -462,7 +462,7 @@ fn malformed_json_names_line_and_column() {
     assert!(matches!(error, ProvenanceError::Syntax { line: 1, .. }), "{error:?}");
     let error = error_of(verify_bundle(b"{}", &sigstore(), &root()));
     assert!(
-        matches!(&error, ProvenanceError::Schema { path, found, .. } if path == "(top level)" && found.contains("mediaType")),
+        matches!(&error, ProvenanceError::Schema { path, expected, .. } if path == "(top level)" && expected == "a `mediaType` key"),
         "{error:?}"
     );
 }
@@ -473,9 +473,9 @@ fn a_missing_key_names_its_path() {
     response["attestations"][1]["bundle"]["dsseEnvelope"].as_object_mut().unwrap().remove("payloadType");
     let error =
         error_of(verify_npm_attestations(&serde_json::to_vec(&response).unwrap(), &playwright(), &root()));
-    let ProvenanceError::Schema { path, found, .. } = &error else { panic!("{error:?}") };
+    let ProvenanceError::Schema { path, expected, found, .. } = &error else { panic!("{error:?}") };
     assert_eq!(path, "attestations[1].bundle.dsseEnvelope");
-    assert!(found.contains("payloadType"), "{found}");
+    assert_eq!((expected.as_str(), found.as_str()), ("a `payloadType` key", "none"));
     assert!(
         error
             .to_string()
@@ -544,8 +544,8 @@ fn a_log_index_that_is_not_a_number_names_its_path() {
     bundle["verificationMaterial"]["tlogEntries"][0]["logIndex"] = "twelve".into();
     let error = error_of(verify_bundle(&serde_json::to_vec(&bundle).unwrap(), &sigstore(), &root()));
     assert!(
-        matches!(&error, ProvenanceError::Schema { path, found, .. }
-            if path == "verificationMaterial.tlogEntries[0].logIndex" && found.contains("twelve")),
+        matches!(&error, ProvenanceError::Schema { path, expected, found, .. }
+            if path == "verificationMaterial.tlogEntries[0].logIndex" && expected == "an integer" && found == "`twelve`"),
         "{error:?}"
     );
 }
@@ -570,6 +570,19 @@ fn unsupported_formats_are_named() {
     provenance["version"] = 2.into();
     let error = error_of(verify_pypi_provenance(&serde_json::to_vec(&provenance).unwrap(), &pypi(), &root()));
     assert!(matches!(&error, ProvenanceError::Unsupported { path, .. } if path == "version"), "{error:?}");
+}
+
+#[test]
+fn a_value_of_the_wrong_type_says_what_was_expected() {
+    let mut response = json("npm-playwright-cli-0.1.1.attestations.json");
+    response["attestations"][0]["bundle"]["dsseEnvelope"]["signatures"] = "none".into();
+    let error =
+        error_of(verify_npm_attestations(&serde_json::to_vec(&response).unwrap(), &playwright(), &root()));
+    assert_eq!(
+        error.to_string(),
+        "failed to read the npm attestations response at `attestations[0].bundle.dsseEnvelope.signatures`: \
+         expected a sequence, found string \"none\""
+    );
 }
 
 #[test]
