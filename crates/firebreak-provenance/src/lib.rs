@@ -37,7 +37,9 @@ use serde_json::Value;
 pub use error::ProvenanceError;
 pub use identity::{BuildIdentity, CertificateIdentity};
 pub use trust::{TrustedRoot, Validity};
-pub use verify::{ArtifactDigest, Attestation, DigestAlgorithm, Failure, LogEntry, Provenance, Verdict};
+pub use verify::{
+    ArtifactDigest, Attestation, DigestAlgorithm, Failure, IdentityChange, LogEntry, Provenance, Verdict,
+};
 
 use model::{Bundle, NpmAttestations, PypiProvenance};
 use trust::decode_base64;

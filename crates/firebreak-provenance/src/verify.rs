@@ -280,6 +280,44 @@ pub struct Provenance {
     pub log_entry: Option<LogEntry>,
 }
 
+/// A field of the build identity that differs between two releases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityChange {
+    /// `repository`, `workflow`, `trigger` or `issuer`.
+    pub field: &'static str,
+    /// The earlier release's value (`None`: it stated none).
+    pub before: Option<String>,
+    /// This release's value.
+    pub after: Option<String>,
+}
+
+impl Provenance {
+    /// The identity fields that differ from an earlier release's: source repository (compared
+    /// case-insensitively, ignoring `.git`), workflow file, trigger event and OIDC issuer. The
+    /// ref and commit are left out: they change with every release.
+    ///
+    /// Only meaningful between attestations that both verified.
+    pub fn changes_since(&self, earlier: &Provenance) -> Vec<IdentityChange> {
+        let mut changes = Vec::new();
+        let fields: [(&'static str, &Option<String>, &Option<String>); 4] = [
+            ("repository", &earlier.repository, &self.repository),
+            ("workflow", &earlier.workflow, &self.workflow),
+            ("trigger", &earlier.trigger, &self.trigger),
+            ("issuer", &earlier.issuer, &self.issuer),
+        ];
+        for (field, before, after) in fields {
+            let same = match (before, after) {
+                (Some(a), Some(b)) if field == "repository" => same_repository(a, b),
+                (a, b) => a == b,
+            };
+            if !same {
+                changes.push(IdentityChange { field, before: before.clone(), after: after.clone() });
+            }
+        }
+        changes
+    }
+}
+
 /// One attestation: what it claims and whether that verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attestation {

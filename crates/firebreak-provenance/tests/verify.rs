@@ -219,6 +219,34 @@ fn a_pypi_slsa_statement_agrees_with_its_certificate() {
 }
 
 #[test]
+fn identity_changes_between_two_real_releases_are_listed() {
+    let npm = verify_npm_attestations(
+        &fixture("npm-playwright-cli-0.1.1.attestations.json"),
+        &playwright(),
+        &root(),
+    )
+    .unwrap();
+    let playwright = &npm.slsa_provenance().unwrap().provenance;
+    let sigstore =
+        verify_bundle(&fixture("npm-sigstore-5.0.0.sigstore.json"), &sigstore(), &root()).unwrap().provenance;
+    let changes = sigstore.changes_since(playwright);
+    let fields: Vec<_> = changes.iter().map(|c| (c.field, c.before.as_deref(), c.after.as_deref())).collect();
+    assert_eq!(
+        fields,
+        [
+            (
+                "repository",
+                Some("https://github.com/microsoft/playwright-cli"),
+                Some("https://github.com/sigstore/sigstore-js")
+            ),
+            ("workflow", Some(".github/workflows/publish.yml"), Some(".github/workflows/release.yml")),
+            ("trigger", Some("release"), Some("push")),
+        ]
+    );
+    assert!(sigstore.changes_since(&sigstore).is_empty());
+}
+
+#[test]
 fn a_flipped_byte_in_the_signature_fails_the_signature_check() {
     let mut bundle = json("npm-sigstore-5.0.0.sigstore.json");
     flip(&mut bundle, "/dsseEnvelope/signatures/0/sig", 20);
