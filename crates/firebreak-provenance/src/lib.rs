@@ -7,7 +7,8 @@
 //! check that failed ([`Failure`]).
 //!
 //! What is verified, in order: the signing certificate chains to a Fulcio CA of the trusted
-//! root that was valid when it was issued, and is a code-signing certificate; the DSSE
+//! root that was valid when it was issued, is a code-signing certificate, and carries a signed
+//! certificate timestamp from a CT log of the trusted root; the DSSE
 //! signature over the pre-authentication encoding verifies with the certificate's key; a
 //! transparency-log entry from a log of the trusted root describes this payload, signature and
 //! certificate, its signed entry timestamp verifies with the log's key, its inclusion proof
@@ -16,8 +17,7 @@
 //! carries the artifact's digest; the statement's repository, workflow, trigger, ref and commit
 //! agree with the certificate's.
 //!
-//! Not verified: the certificate's embedded SCTs (certificate transparency), RFC 3161
-//! timestamps, Rekor v2 (Ed25519) log entries, key-signed bundles (npm's publish attestation,
+//! Not verified: RFC 3161 timestamps, Rekor v2 (Ed25519) log entries, key-signed bundles (npm's publish attestation,
 //! signed with the registry's key), and message-signature bundles. Revocation does not exist
 //! in Sigstore's model (certificates live ten minutes).
 //!
@@ -29,6 +29,7 @@ mod crypto;
 mod error;
 mod identity;
 mod model;
+mod sct;
 mod trust;
 mod verify;
 

@@ -177,6 +177,8 @@ pub(crate) struct TrustedRootJson {
     pub(crate) tlogs: Vec<TransparencyLogJson>,
     #[serde(default)]
     pub(crate) certificate_authorities: Vec<CertificateAuthorityJson>,
+    #[serde(default)]
+    pub(crate) ctlogs: Vec<TransparencyLogJson>,
 }
 
 #[derive(Debug, Deserialize)]

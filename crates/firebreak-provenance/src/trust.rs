@@ -55,12 +55,25 @@ pub(crate) struct TransparencyLog {
     pub(crate) validity: Validity,
 }
 
+/// A certificate-transparency log that Fulcio submits certificates to.
+#[derive(Debug, Clone)]
+pub(crate) struct CtLog {
+    pub(crate) base_url: String,
+    pub(crate) key_id: Vec<u8>,
+    pub(crate) key: PublicKey,
+    pub(crate) validity: Validity,
+}
+
 /// Sigstore trust anchors: the Fulcio CAs that may issue signing certificates and the Rekor
 /// logs whose promises and checkpoints are accepted.
 #[derive(Debug, Clone)]
 pub struct TrustedRoot {
     pub(crate) authorities: Vec<CertificateAuthority>,
     pub(crate) logs: Vec<TransparencyLog>,
+    pub(crate) ct_logs: Vec<CtLog>,
+    /// Whether the root lists CT logs at all (even of unsupported key types): only a root
+    /// without any skips the SCT check.
+    pub(crate) ct_required: bool,
 }
 
 impl TrustedRoot {
@@ -125,6 +138,21 @@ impl TrustedRoot {
                 validity: validity(&log.public_key.valid_for, &format!("{path}.publicKey.validFor"))?,
             });
         }
+        let mut ct_logs = Vec::new();
+        for (index, log) in json.ctlogs.iter().enumerate() {
+            let path = format!("ctlogs[{index}]");
+            let der =
+                decode_base64(DOCUMENT, &format!("{path}.publicKey.rawBytes"), &log.public_key.raw_bytes)?;
+            let key_id = decode_base64(DOCUMENT, &format!("{path}.logId.keyId"), &log.log_id.key_id)?;
+            // A CT key of another type cannot vouch for anything here; SCTs naming it fail.
+            let Ok(key) = PublicKey::from_spki_der(&der) else { continue };
+            ct_logs.push(CtLog {
+                base_url: log.base_url.clone(),
+                key_id,
+                key,
+                validity: validity(&log.public_key.valid_for, &format!("{path}.publicKey.validFor"))?,
+            });
+        }
         if authorities.is_empty() {
             return Err(ProvenanceError::schema(
                 DOCUMENT,
@@ -133,7 +161,7 @@ impl TrustedRoot {
                 "none",
             ));
         }
-        Ok(TrustedRoot { authorities, logs })
+        Ok(TrustedRoot { authorities, logs, ct_logs, ct_required: !json.ctlogs.is_empty() })
     }
 
     /// The certificate authorities' URIs with their validity, for display.

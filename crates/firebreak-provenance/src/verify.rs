@@ -116,6 +116,12 @@ pub enum Failure {
         /// What was wrong.
         detail: String,
     },
+    /// The certificate carries no signed certificate timestamp from a CT log of the trusted
+    /// root (it was not publicly logged, or the SCT does not verify).
+    CertificateTransparency {
+        /// What was wrong.
+        detail: String,
+    },
     /// The bundle is signed with a key, not a Fulcio certificate (npm's publish attestation is
     /// signed with the registry's own key, which is not in a Sigstore trusted root).
     KeyNotCertified {
@@ -188,6 +194,9 @@ impl fmt::Display for Failure {
         match self {
             Failure::CertificateChain { detail } => {
                 write!(f, "the signing certificate does not chain to a trusted Fulcio root: {detail}")
+            }
+            Failure::CertificateTransparency { detail } => {
+                write!(f, "the signing certificate was not publicly logged: {detail}")
             }
             Failure::KeyNotCertified { hint } => write!(
                 f,
@@ -526,7 +535,9 @@ fn check_chain(leaf: &Certificate, leaf_der: &[u8], root: &TrustedRoot) -> Resul
         if !links_ok {
             continue;
         }
-        return check_code_signing(leaf);
+        check_code_signing(leaf)?;
+        return crate::sct::check(leaf, issuer, root)
+            .map_err(|detail| Failure::CertificateTransparency { detail });
     }
     if reasons.is_empty() {
         reasons.push(format!(

@@ -302,6 +302,65 @@ fn a_certificate_from_another_root_fails_the_chain() {
     }
 }
 
+fn public_good_json() -> Value {
+    serde_json::from_slice(
+        &fs_err::read(format!("{}/data/trusted_root.json", env!("CARGO_MANIFEST_DIR"))).unwrap(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_certificate_without_an_sct_from_a_trusted_ct_log_fails() {
+    // The SCT sits inside the signed TBS, so it cannot be edited without breaking the chain;
+    // instead the trust root's CT logs are replaced by staging's.
+    let mut root_json = public_good_json();
+    root_json["ctlogs"] = json("staging-trusted_root.json")["ctlogs"].clone();
+    let root = TrustedRoot::from_json(&serde_json::to_vec(&root_json).unwrap()).unwrap();
+    let attestation =
+        verify_bundle(&fixture("npm-sigstore-5.0.0.sigstore.json"), &sigstore(), &root).unwrap();
+    match failed(attestation.verdict) {
+        Failure::CertificateTransparency { detail } => assert!(detail.contains("does not list"), "{detail}"),
+        other => panic!("expected a CT failure, got {other:?}"),
+    }
+
+    // Same log id, another key: the SCT's signature does not verify.
+    let mut root_json = public_good_json();
+    let staging_key = json("staging-trusted_root.json")["ctlogs"][1]["publicKey"]["rawBytes"].clone();
+    for log in root_json["ctlogs"].as_array_mut().unwrap() {
+        log["publicKey"]["rawBytes"] = staging_key.clone();
+    }
+    let root = TrustedRoot::from_json(&serde_json::to_vec(&root_json).unwrap()).unwrap();
+    let attestation =
+        verify_bundle(&fixture("npm-sigstore-5.0.0.sigstore.json"), &sigstore(), &root).unwrap();
+    match failed(attestation.verdict) {
+        Failure::CertificateTransparency { detail } => {
+            assert!(detail.contains("does not verify"), "{detail}")
+        }
+        other => panic!("expected a CT failure, got {other:?}"),
+    }
+
+    // CT logs whose keys are of a type not verified here do not make the check optional.
+    let mut root_json = public_good_json();
+    let rsa = json("staging-trusted_root.json")["ctlogs"][0].clone();
+    assert_eq!(rsa["publicKey"]["keyDetails"], "PKCS1_RSA_PKCS1V5");
+    root_json["ctlogs"] = Value::Array(vec![rsa]);
+    let root = TrustedRoot::from_json(&serde_json::to_vec(&root_json).unwrap()).unwrap();
+    let attestation =
+        verify_bundle(&fixture("npm-sigstore-5.0.0.sigstore.json"), &sigstore(), &root).unwrap();
+    assert!(matches!(failed(attestation.verdict), Failure::CertificateTransparency { .. }));
+}
+
+#[test]
+fn a_log_key_that_is_not_the_logs_fails_the_signed_entry_timestamp() {
+    let mut root_json = public_good_json();
+    root_json["tlogs"][0]["publicKey"]["rawBytes"] =
+        json("staging-trusted_root.json")["tlogs"][0]["publicKey"]["rawBytes"].clone();
+    let root = TrustedRoot::from_json(&serde_json::to_vec(&root_json).unwrap()).unwrap();
+    let attestation =
+        verify_bundle(&fixture("npm-sigstore-5.0.0.sigstore.json"), &sigstore(), &root).unwrap();
+    assert!(matches!(failed(attestation.verdict), Failure::TransparencyLogSignature { .. }));
+}
+
 #[test]
 fn a_tampered_certificate_fails_the_chain() {
     let mut bundle = json("npm-sigstore-5.0.0.sigstore.json");
