@@ -15,11 +15,12 @@
 //! (when present) leads to a root hash in a checkpoint signed by the log, and its integrated
 //! time lies within the certificate's and the log key's validity; a subject of the statement
 //! carries the artifact's digest; the statement's repository, workflow, trigger, ref and commit
-//! agree with the certificate's.
+//! agree with the certificate's. npm's publish attestation, signed with the registry's own key
+//! rather than a certificate, verifies the same way against the npm registry keys the
+//! public-good root carries (signature, log entry, key expiry, subject digest).
 //!
-//! Not verified: RFC 3161 timestamps, Rekor v2 (Ed25519) log entries, key-signed bundles (npm's publish attestation,
-//! signed with the registry's key), and message-signature bundles. Revocation does not exist
-//! in Sigstore's model (certificates live ten minutes).
+//! Not verified: RFC 3161 timestamps, Rekor v2 (Ed25519) log entries, and message-signature
+//! bundles. Revocation does not exist in Sigstore's model (certificates live ten minutes).
 //!
 //! This crate performs no I/O and reads no clock: bytes in, verdict out.
 

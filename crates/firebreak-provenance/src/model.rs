@@ -205,6 +205,20 @@ pub(crate) struct CertificateAuthorityJson {
     pub(crate) valid_for: ValidFor,
 }
 
+/// `GET /-/npm/v1/keys`: the keys the npm registry signs with.
+#[derive(Debug, Deserialize)]
+pub(crate) struct NpmKeysJson {
+    pub(crate) keys: Vec<NpmKeyJson>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct NpmKeyJson {
+    pub(crate) expires: Option<String>,
+    pub(crate) keyid: String,
+    pub(crate) keytype: String,
+    pub(crate) key: String,
+}
+
 #[derive(Debug, Deserialize)]
 pub(crate) struct ValidFor {
     pub(crate) start: String,

@@ -17,6 +17,10 @@ const LIMIT: usize = 1 << 20;
 /// The public-good Sigstore trusted root, as distributed through Sigstore's TUF repository
 /// (source and licence in `data/README.md`).
 const PUBLIC_GOOD: &[u8] = include_bytes!("../data/trusted_root.json");
+/// The npm registry's signing keys (`/-/npm/v1/keys`), which sign npm's publish attestations
+/// (source in `data/README.md`).
+const NPM_KEYS: &[u8] = include_bytes!("../data/npm-registry-keys.json");
+const NPM_KEYS_DOCUMENT: &str = "npm registry keys";
 
 /// A period of validity; `end` is open when absent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +68,16 @@ pub(crate) struct CtLog {
     pub(crate) validity: Validity,
 }
 
+/// A registry's own signing key (npm signs its publish attestations with one).
+#[derive(Debug, Clone)]
+pub(crate) struct RegistryKey {
+    pub(crate) key_id: String,
+    pub(crate) key: PublicKey,
+    /// The key's SubjectPublicKeyInfo DER, to compare with the log entry's verifier.
+    pub(crate) der: Vec<u8>,
+    pub(crate) expires: Option<Timestamp>,
+}
+
 /// Sigstore trust anchors: the Fulcio CAs that may issue signing certificates and the Rekor
 /// logs whose promises and checkpoints are accepted.
 #[derive(Debug, Clone)]
@@ -74,12 +88,61 @@ pub struct TrustedRoot {
     /// Whether the root lists CT logs at all (even of unsupported key types): only a root
     /// without any skips the SCT check.
     pub(crate) ct_required: bool,
+    pub(crate) registry_keys: Vec<RegistryKey>,
 }
 
 impl TrustedRoot {
     /// The public-good Sigstore instance (fulcio.sigstore.dev, rekor.sigstore.dev), embedded.
+    /// Includes the npm registry's signing keys, so npm's publish attestations verify too.
     pub fn public_good() -> Result<TrustedRoot, ProvenanceError> {
-        Self::from_json(PUBLIC_GOOD)
+        Self::from_json(PUBLIC_GOOD)?.with_npm_keys(NPM_KEYS)
+    }
+
+    /// Adds the npm registry's signing keys (the body of `GET /-/npm/v1/keys`), which verify
+    /// npm's publish attestations; a key is trusted for log entries integrated before its
+    /// `expires`.
+    pub fn with_npm_keys(mut self, bytes: &[u8]) -> Result<TrustedRoot, ProvenanceError> {
+        let json: model::NpmKeysJson = model::parse(NPM_KEYS_DOCUMENT, bytes, LIMIT)?;
+        for (index, key) in json.keys.iter().enumerate() {
+            let path = format!("keys[{index}]");
+            if key.keytype != "ecdsa-sha2-nistp256" {
+                return Err(ProvenanceError::Unsupported {
+                    document: NPM_KEYS_DOCUMENT,
+                    path: format!("{path}.keytype"),
+                    found: key.keytype.clone(),
+                    supported: "`ecdsa-sha2-nistp256`",
+                });
+            }
+            let der = decode_base64(NPM_KEYS_DOCUMENT, &format!("{path}.key"), &key.key)?;
+            let public = PublicKey::from_spki_der(&der).map_err(|found| {
+                ProvenanceError::schema(
+                    NPM_KEYS_DOCUMENT,
+                    format!("{path}.key"),
+                    "a DER P-256 public key",
+                    found,
+                )
+            })?;
+            let expires = key
+                .expires
+                .as_deref()
+                .map(|text| {
+                    Timestamp::parse(text).map_err(|found| {
+                        ProvenanceError::schema(
+                            NPM_KEYS_DOCUMENT,
+                            format!("{path}.expires"),
+                            "an RFC 3339 timestamp",
+                            found,
+                        )
+                    })
+                })
+                .transpose()?;
+            self.registry_keys.push(RegistryKey { key_id: key.keyid.clone(), key: public, der, expires });
+        }
+        Ok(self)
+    }
+
+    pub(crate) fn registry_key(&self, key_id: &str) -> Option<&RegistryKey> {
+        self.registry_keys.iter().find(|key| key.key_id == key_id)
     }
 
     /// Reads a `trusted_root.json` (media type `application/vnd.dev.sigstore.trustedroot+json`).
@@ -161,7 +224,13 @@ impl TrustedRoot {
                 "none",
             ));
         }
-        Ok(TrustedRoot { authorities, logs, ct_logs, ct_required: !json.ctlogs.is_empty() })
+        Ok(TrustedRoot {
+            authorities,
+            logs,
+            ct_logs,
+            ct_required: !json.ctlogs.is_empty(),
+            registry_keys: Vec::new(),
+        })
     }
 
     /// The certificate authorities' URIs with their validity, for display.

@@ -122,11 +122,21 @@ pub enum Failure {
         /// What was wrong.
         detail: String,
     },
-    /// The bundle is signed with a key, not a Fulcio certificate (npm's publish attestation is
-    /// signed with the registry's own key, which is not in a Sigstore trusted root).
+    /// The bundle is signed with a key, not a Fulcio certificate, and the trusted root has no
+    /// registry key of that id (npm's publish attestation verifies when the npm registry keys
+    /// are in the root, as in [`TrustedRoot::public_good`]).
     KeyNotCertified {
         /// The key hint the bundle gives.
         hint: Option<String>,
+    },
+    /// The registry key had expired when the log recorded the signature.
+    RegistryKeyExpired {
+        /// The key's id (`SHA256:…`).
+        key_id: String,
+        /// When the log integrated the entry (Unix seconds).
+        integrated_time: i64,
+        /// When the key expired (Unix seconds).
+        expired: i64,
     },
     /// The DSSE signature over the pre-authentication encoding does not verify with the
     /// certificate's key.
@@ -200,8 +210,14 @@ impl fmt::Display for Failure {
             }
             Failure::KeyNotCertified { hint } => write!(
                 f,
-                "signed with a key (hint `{}`), not a Fulcio certificate; the key is not in the trusted root",
+                "signed with a key (hint `{}`) that is not in the trusted root, not with a Fulcio certificate",
                 hint.as_deref().unwrap_or("none")
+            ),
+            Failure::RegistryKeyExpired { key_id, integrated_time, expired } => write!(
+                f,
+                "the log recorded the signature at {} but registry key `{key_id}` expired at {}",
+                show_time(*integrated_time),
+                show_time(*expired)
             ),
             Failure::Signature { detail } => write!(f, "the DSSE signature does not verify: {detail}"),
             Failure::TransparencyLogMissing { detail } => {
@@ -409,7 +425,16 @@ pub(crate) fn verify_signed(
                 Err(failure) => Verdict::Failed(failure),
             }
         }
-        _ => Verdict::Failed(Failure::KeyNotCertified { hint: signed.key_hint.clone() }),
+        _ => match signed.key_hint.as_deref().and_then(|hint| root.registry_key(hint)) {
+            Some(key) => match key_checks(signed, key, &statement, artifact, root, digest_ok)? {
+                Ok(entry) => {
+                    provenance.log_entry = Some(entry);
+                    Verdict::Verified
+                }
+                Err(failure) => Verdict::Failed(failure),
+            },
+            None => Verdict::Failed(Failure::KeyNotCertified { hint: signed.key_hint.clone() }),
+        },
     };
     Ok(Attestation { provenance, verdict })
 }
@@ -466,16 +491,7 @@ fn checks(
         }
     }
     if !digest_ok {
-        return Ok(Err(Failure::SubjectDigestMismatch {
-            expected: artifact.to_string(),
-            found: statement
-                .subjects
-                .iter()
-                .flat_map(|s| s.digests.iter())
-                .filter(|(algorithm, _)| algorithm == artifact.algorithm().name())
-                .map(|(algorithm, hex)| format!("{algorithm}:{hex}"))
-                .collect(),
-        }));
+        return Ok(Err(subject_mismatch(statement, artifact)));
     }
     if let Some(identity) = certificate_identity
         && let Some(failure) = compare_identity(&statement.build, &identity.build)
@@ -483,6 +499,62 @@ fn checks(
         return Ok(Err(failure));
     }
     Ok(Ok(entry))
+}
+
+/// A bundle signed with a registry key of the trusted root (npm's publish attestation): the
+/// same checks as for a certificate, with the key's expiry in place of certificate validity
+/// and no build identity to compare.
+fn key_checks(
+    signed: &Signed<'_>,
+    key: &crate::trust::RegistryKey,
+    statement: &Statement,
+    artifact: &ArtifactDigest,
+    root: &TrustedRoot,
+    digest_ok: bool,
+) -> Result<Result<LogEntry, Failure>, ProvenanceError> {
+    let [signature] = signed.signatures.as_slice() else {
+        return Ok(Err(Failure::Signature {
+            detail: format!("expected exactly one signature, found {}", signed.signatures.len()),
+        }));
+    };
+    if !key.key.verify_message(&pae(&signed.payload_type, &signed.payload), signature) {
+        return Ok(Err(Failure::Signature {
+            detail: format!(
+                "the signature over the DSSE pre-authentication encoding does not verify with registry key `{}`",
+                key.key_id
+            ),
+        }));
+    }
+    let entry = match check_log(signed, &key.der, signature, root)? {
+        Ok(entry) => entry,
+        Err(failure) => return Ok(Err(failure)),
+    };
+    if let Some(expires) = key.expires
+        && entry.integrated_time > expires
+    {
+        return Ok(Err(Failure::RegistryKeyExpired {
+            key_id: key.key_id.clone(),
+            integrated_time: entry.integrated_time.unix_seconds(),
+            expired: expires.unix_seconds(),
+        }));
+    }
+    if !digest_ok {
+        return Ok(Err(subject_mismatch(statement, artifact)));
+    }
+    Ok(Ok(entry))
+}
+
+fn subject_mismatch(statement: &Statement, artifact: &ArtifactDigest) -> Failure {
+    Failure::SubjectDigestMismatch {
+        expected: artifact.to_string(),
+        found: statement
+            .subjects
+            .iter()
+            .flat_map(|s| s.digests.iter())
+            .filter(|(algorithm, _)| algorithm == artifact.algorithm().name())
+            .map(|(algorithm, hex)| format!("{algorithm}:{hex}"))
+            .collect(),
+    }
 }
 
 /// DSSE pre-authentication encoding: `DSSEv1 SP LEN(type) SP type SP LEN(body) SP body`.
@@ -792,7 +864,7 @@ fn body_matches(
             .get(verifier_key)
             .and_then(Value::as_str)
             .and_then(|text| STANDARD.decode(text).ok())
-            .and_then(|pem| pem_certificate_der(&pem))
+            .and_then(|pem| pem_der(&pem))
             .is_some_and(|der| der == certificate_der);
         signature_ok && verifier_ok
     });
@@ -802,10 +874,13 @@ fn body_matches(
     Ok(())
 }
 
-fn pem_certificate_der(pem: &[u8]) -> Option<Vec<u8>> {
+/// The DER inside a PEM certificate or public key: the log records whichever verified.
+fn pem_der(pem: &[u8]) -> Option<Vec<u8>> {
     use x509_cert::der::DecodePem;
-    let certificate = Certificate::from_pem(pem).ok()?;
-    certificate.to_der().ok()
+    match Certificate::from_pem(pem) {
+        Ok(certificate) => certificate.to_der().ok(),
+        Err(_) => x509_cert::spki::SubjectPublicKeyInfoOwned::from_pem(pem).ok()?.to_der().ok(),
+    }
 }
 
 /// RFC 6962 leaf hash.

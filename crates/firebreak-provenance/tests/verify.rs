@@ -118,7 +118,7 @@ fn npm_slsa_provenance_verifies_and_names_the_build() {
 }
 
 #[test]
-fn npm_publish_attestation_is_reported_as_key_signed_not_verified() {
+fn npm_publish_attestation_verifies_with_the_registry_key() {
     let result = verify_npm_attestations(
         &fixture("npm-playwright-cli-0.1.1.attestations.json"),
         &playwright(),
@@ -128,12 +128,60 @@ fn npm_publish_attestation_is_reported_as_key_signed_not_verified() {
     let publish = &result.attestations[0];
     assert_eq!(publish.provenance.predicate_type, firebreak_provenance::NPM_PUBLISH_V0_1);
     assert_eq!(publish.provenance.subject_digest, Some(format!("sha512:{}", playwright().hex())));
+    assert_eq!(publish.provenance.subject_name, some("pkg:npm/%40playwright/cli@0.1.1"));
+    assert_eq!(publish.verdict, Verdict::Verified);
+    assert_eq!(publish.provenance.certificate, None);
+    assert_eq!(publish.provenance.log_entry.as_ref().unwrap().log_index, 953297582);
+}
+
+#[test]
+fn npm_publish_attestation_without_registry_keys_is_reported_as_key_signed() {
+    let root = TrustedRoot::from_json(&serde_json::to_vec(&public_good_json()).unwrap()).unwrap();
+    let result =
+        verify_npm_attestations(&fixture("npm-playwright-cli-0.1.1.attestations.json"), &playwright(), &root)
+            .unwrap();
     assert_eq!(
-        publish.verdict,
+        result.attestations[0].verdict,
         Verdict::Failed(Failure::KeyNotCertified {
             hint: some("SHA256:DhQ8wR5APBvFHLF/+Tc+AYvPOdTpcIDqOhxsBHRwC7U")
         })
     );
+    // The SLSA attestation does not need the registry keys.
+    assert_eq!(result.slsa_provenance().unwrap().verdict, Verdict::Verified);
+}
+
+#[test]
+fn npm_publish_attestation_checks_signature_digest_and_key_expiry() {
+    let response = json("npm-playwright-cli-0.1.1.attestations.json");
+    let verdict = |response: &Value, digest: &ArtifactDigest, root: &TrustedRoot| {
+        verify_npm_attestations(&serde_json::to_vec(response).unwrap(), digest, root).unwrap().attestations[0]
+            .verdict
+            .clone()
+    };
+    let mut flipped = response.clone();
+    flip(&mut flipped, "/attestations/0/bundle/dsseEnvelope/signatures/0/sig", 20);
+    assert!(matches!(failed(verdict(&flipped, &playwright(), &root())), Failure::Signature { .. }));
+    assert!(matches!(
+        failed(verdict(&response, &sigstore(), &root())),
+        Failure::SubjectDigestMismatch { .. }
+    ));
+    // The same key declared expired before the entry was logged (2026-02-14).
+    let expired = br#"{"keys":[{"expires":"2025-01-29T00:00:00.000Z","keyid":"SHA256:DhQ8wR5APBvFHLF/+Tc+AYvPOdTpcIDqOhxsBHRwC7U","keytype":"ecdsa-sha2-nistp256","scheme":"ecdsa-sha2-nistp256","key":"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEY6Ya7W++7aUPzvMTrezH6Ycx3c+HOKYCcNGybJZSCJq/fd7Qa8uuAKtdIkUQtQiEKERhAmE5lMMJhP8OkDOa2g=="}]}"#;
+    let root = TrustedRoot::from_json(&serde_json::to_vec(&public_good_json()).unwrap())
+        .unwrap()
+        .with_npm_keys(expired)
+        .unwrap();
+    assert!(matches!(
+        failed(verdict(&response, &playwright(), &root)),
+        Failure::RegistryKeyExpired { expired: 1738108800, .. }
+    ));
+    // Another key under that id: the signature does not verify.
+    let other = br#"{"keys":[{"expires":null,"keyid":"SHA256:DhQ8wR5APBvFHLF/+Tc+AYvPOdTpcIDqOhxsBHRwC7U","keytype":"ecdsa-sha2-nistp256","scheme":"ecdsa-sha2-nistp256","key":"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE1Olb3zMAFFxXKHiIkQO5cJ3Yhl5i6UPp+IhuteBJbuHcA5UogKo0EWtlWwW6KSaKoTNEYL7JlCQiVnkhBktUgg=="}]}"#;
+    let root = TrustedRoot::from_json(&serde_json::to_vec(&public_good_json()).unwrap())
+        .unwrap()
+        .with_npm_keys(other)
+        .unwrap();
+    assert!(matches!(failed(verdict(&response, &playwright(), &root)), Failure::Signature { .. }));
 }
 
 #[test]
