@@ -456,6 +456,26 @@ fn a_moved_integrated_time_fails_the_signed_entry_timestamp() {
 }
 
 #[test]
+fn extreme_integrated_times_fail_without_overflow() {
+    for time in [i64::MAX, i64::MIN, -1, 0] {
+        let mut bundle = json("npm-sigstore-5.0.0.sigstore.json");
+        bundle["verificationMaterial"]["tlogEntries"][0]["integratedTime"] = time.to_string().into();
+        let failure = failed(bundle_verdict(&bundle, &sigstore()));
+        assert!(
+            matches!(
+                failure,
+                Failure::TransparencyLogSignature { .. } | Failure::TransparencyLogInconsistent { .. }
+            ),
+            "{time}: {failure:?}"
+        );
+        assert!(!failure.to_string().is_empty());
+    }
+    let expired =
+        Failure::CertificateExpired { integrated_time: i64::MIN, not_before: 0, not_after: i64::MAX };
+    assert!(expired.to_string().starts_with("the log recorded the signature at "));
+}
+
+#[test]
 fn a_tampered_inclusion_proof_fails() {
     let mut bundle = json("npm-sigstore-5.0.0.sigstore.json");
     flip(&mut bundle, "/verificationMaterial/tlogEntries/0/inclusionProof/hashes/3", 0);
