@@ -153,7 +153,7 @@ impl HttpClient {
         let mut retries = 0u32;
         loop {
             self.take_budget(url)?;
-            let _permit = self
+            let permit = self
                 .semaphore
                 .acquire()
                 .await
@@ -177,6 +177,8 @@ impl HttpClient {
                 Ok(response) => self.handle(url, accept, &key, response, cached.is_some()).await,
                 Err(e) => Attempt::Retry { wait: None, error: transport_error(&host, &e) },
             };
+            // Waiting out a backoff must not hold a slot other requests could use.
+            drop(permit);
             match outcome {
                 Attempt::Done(result) => return result,
                 Attempt::Retry { wait, mut error } => {
