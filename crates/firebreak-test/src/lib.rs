@@ -209,6 +209,7 @@ impl FixtureRegistry {
     }
 
     /// Serves `body` (status 200, JSON) for `path` instead of any file, until replaced.
+    /// `path` may end in `?query` to answer only requests with exactly that query.
     pub fn set_document(&self, path: &str, body: impl Into<Vec<u8>>) {
         let canned = Canned { status: 200, headers: Vec::new(), body: body.into() };
         self.shared().documents.insert(path.to_owned(), canned);
@@ -237,7 +238,9 @@ async fn serve(State(inner): State<Arc<Inner>>, request: Request) -> Response {
     let (queued, document) = {
         let mut shared = inner.shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let queued = shared.queued.get_mut(&path).and_then(VecDeque::pop_front);
-        (queued, shared.documents.get(&path).cloned())
+        // A document set for `path?query` answers that query only (paginated APIs).
+        let with_query = query.as_ref().and_then(|q| shared.documents.get(&format!("{path}?{q}")));
+        (queued, with_query.or_else(|| shared.documents.get(&path)).cloned())
     };
     let response = match queued.or(document) {
         Some(canned) => canned_response(&inner, canned, request.headers()),
