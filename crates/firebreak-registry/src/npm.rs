@@ -438,6 +438,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn slsa_v02_statements_name_their_build() {
+        let statement = serde_json::json!({
+            "predicateType": "https://slsa.dev/provenance/v0.2",
+            "predicate": {"invocation": {
+                "configSource": {"uri": "git+https://github.com/o/r@refs/tags/v1.0.0", "entryPoint": ".github/workflows/ci.yml"},
+                "environment": {"GITHUB_EVENT_NAME": "push"}}}
+        });
+        let identity = build_identity(&statement).unwrap();
+        assert_eq!(identity.repository.as_deref(), Some("https://github.com/o/r"));
+        assert_eq!(identity.git_ref.as_deref(), Some("refs/tags/v1.0.0"));
+        assert_eq!(identity.workflow.as_deref(), Some(".github/workflows/ci.yml"));
+        assert_eq!(identity.trigger.as_deref(), Some("push"));
+        assert_eq!(build_identity(&serde_json::json!({"predicate": 1})), None);
+    }
+
+    #[test]
     fn names_are_encoded_or_refused() {
         assert_eq!(encode_name("@types/node").unwrap(), "@types%2fnode");
         assert_eq!(encode_name("axios").unwrap(), "axios");
