@@ -105,6 +105,7 @@ pub const ENV_VARS: &[&str] = &[
     "PIP_INDEX_URL",
     "PIP_CONFIG_FILE",
     "XDG_CONFIG_HOME",
+    "XDG_CACHE_HOME",
     "CARGO_HOME",
     "CARGO_REGISTRIES_CRATES_IO_PROTOCOL",
 ];
@@ -127,6 +128,16 @@ impl ConfigSources {
             home: std::env::var_os("HOME").map(PathBuf::from),
             env: std::env::vars().collect(),
         }
+    }
+
+    /// The default HTTP cache directory: `$XDG_CACHE_HOME/firebreak/registry`, else
+    /// `~/.cache/firebreak/registry`; `None` without either.
+    pub fn default_cache_dir(&self) -> Option<PathBuf> {
+        let base = self
+            .var("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| self.home.as_ref().map(|h| h.join(".cache")))?;
+        Some(base.join("firebreak").join("registry"))
     }
 
     fn var(&self, name: &str) -> Option<&str> {
@@ -568,6 +579,7 @@ mod tests {
         assert_eq!(c.npm.registry.as_str(), "https://project.test/");
         assert_eq!(c.pypi.api.as_str(), "https://pip.test/");
         assert_eq!(c.crates.index.as_str(), "https://cargo.test/index/");
+        assert!(s.default_cache_dir().unwrap().ends_with("home/.cache/firebreak/registry"));
         let mut s2 = s.clone();
         s2.env.insert("NPM_CONFIG_REGISTRY".into(), "https://env.test".into());
         assert_eq!(RegistryConfig::load(&s2).unwrap().npm.registry.as_str(), "https://env.test/");
