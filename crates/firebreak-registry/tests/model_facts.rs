@@ -34,6 +34,30 @@ async fn npm_unpublished_and_deprecated() {
 }
 
 #[tokio::test]
+async fn npm_provenance_without_a_trusted_publisher() {
+    let fx = common::fixture();
+    let regs = common::registries(&fx, common::fast_options(None));
+    // `npm publish --provenance` from a token: attestations, but `_npmUser` is the person.
+    fx.set_document(
+        "/registry.npmjs.org/prov",
+        r#"{"name":"prov","versions":{
+            "1.0.0":{"_npmUser":{"name":"dev","email":"dev@example.org"},
+                     "dist":{"attestations":{"url":"https://registry.npmjs.org/-/npm/v1/attestations/prov@1.0.0",
+                                             "provenance":{"predicateType":"https://slsa.dev/provenance/v1"}},
+                             "signatures":[{"keyid":"SHA256:x","sig":"MEUCIQ"}]}},
+            "1.0.1":{"dist":{"attestations":{"url":"https://registry.npmjs.org/-/npm/v1/attestations/prov@1.0.1",
+                                             "provenance":{"predicateType":"https://example.org/other"}}}}}}"#,
+    );
+    let h = regs.npm.history("prov").await.unwrap();
+    let r = h.release("1.0.0").unwrap();
+    assert_eq!(r.trust.level, firebreak_registry::TrustLevel::Provenance);
+    assert_eq!(r.trust.publisher, None);
+    assert!(r.trust.attestation_url.as_deref().unwrap().ends_with("/-/npm/v1/attestations/prov@1.0.0"));
+    // An attestation that is not SLSA provenance is not provenance.
+    assert_eq!(h.release("1.0.1").unwrap().trust.level, firebreak_registry::TrustLevel::None);
+}
+
+#[tokio::test]
 async fn pypi_release_is_yanked_when_every_file_is() {
     let fx = common::fixture();
     let regs = common::registries(&fx, common::fast_options(None));
