@@ -344,3 +344,47 @@ fn rewrite(inner: &Inner, body: Vec<u8>) -> Vec<u8> {
     }
     text.into_bytes()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+
+    use super::*;
+
+    fn raw_get(fx: &FixtureRegistry, path: &str, extra: &str) -> String {
+        let addr = fx.origin().trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra}\r\n").unwrap();
+        let mut out = String::new();
+        stream.read_to_string(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn serves_rewrites_validates_and_refuses_escapes() {
+        let dir = tempfile::tempdir().unwrap();
+        fs_err::create_dir_all(dir.path().join("example.org/simple/pkg")).unwrap();
+        fs_err::write(dir.path().join("example.org/doc"), r#"{"self":"https://example.org/doc"}"#).unwrap();
+        fs_err::write(dir.path().join("example.org/simple/pkg/index.json"), "{}").unwrap();
+        fs_err::write(dir.path().join("secret"), "outside").unwrap();
+        let fx = FixtureRegistry::start(dir.path());
+
+        let ok = raw_get(&fx, "/example.org/doc", "");
+        assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+        assert!(ok.contains(&format!("{}/example.org/doc", fx.origin())), "{ok}");
+        let etag = ok.lines().find_map(|l| l.strip_prefix("etag: ")).unwrap().to_owned();
+        let again = raw_get(&fx, "/example.org/doc", &format!("If-None-Match: {etag}\r\n"));
+        assert!(again.starts_with("HTTP/1.1 304"), "{again}");
+
+        let simple = raw_get(&fx, "/example.org/simple/pkg/", "");
+        assert!(simple.contains("content-type: application/vnd.pypi.simple.v1+json"), "{simple}");
+        assert!(raw_get(&fx, "/example.org/../secret", "").starts_with("HTTP/1.1 400"));
+        assert!(raw_get(&fx, "/example.org/missing", "").starts_with("HTTP/1.1 404"));
+
+        fx.fail("/example.org/doc", &[503]);
+        assert!(raw_get(&fx, "/example.org/doc", "").starts_with("HTTP/1.1 503"));
+        assert!(raw_get(&fx, "/example.org/doc", "").starts_with("HTTP/1.1 200"));
+        let statuses: Vec<u16> = fx.requests_to("/example.org/doc").iter().map(|r| r.status).collect();
+        assert_eq!(statuses, [200, 304, 503, 200]);
+    }
+}
