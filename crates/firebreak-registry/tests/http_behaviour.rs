@@ -181,6 +181,33 @@ async fn documents_over_the_size_cap_are_refused() {
 }
 
 #[tokio::test]
+async fn the_size_cap_counts_decompressed_bytes() {
+    use std::io::Write;
+    let fx = common::fixture();
+    let options = ClientOptions { max_document_size: 1 << 20, ..common::fast_options(None) };
+    let regs = common::registries(&fx, options);
+    let gzip = |body: &[u8]| {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(body).unwrap();
+        enc.finish().unwrap()
+    };
+    let canned = |body: Vec<u8>| firebreak_test::Canned {
+        status: 200,
+        headers: vec![("content-encoding".into(), "gzip".into())],
+        body,
+    };
+    // A small gzip answer decodes normally.
+    fx.queue("/registry.npmjs.org/small", canned(gzip(br#"{"name":"small","versions":{"1.0.0":{}}}"#)));
+    assert_eq!(regs.npm.history("small").await.unwrap().releases.len(), 1);
+    // 8 MiB of spaces compress to a few KiB: the cap applies to what is inflated.
+    let bomb = gzip(&vec![b' '; 8 << 20]);
+    assert!(bomb.len() < 1 << 20);
+    fx.queue("/registry.npmjs.org/bomb", canned(bomb));
+    let err = regs.npm.history("bomb").await.unwrap_err();
+    assert!(matches!(err, RegistryError::TooLarge { size: None, .. }), "{err}");
+}
+
+#[tokio::test]
 async fn a_missing_package_is_not_found() {
     let fx = common::fixture();
     let regs = common::registries(&fx, common::fast_options(None));
