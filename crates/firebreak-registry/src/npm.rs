@@ -253,13 +253,11 @@ fn parse_version(r: &mut Reader, version: &str, m: &Map<String, Value>, path: &s
         }
     }
     release.maintainers = accounts(r, m, "maintainers", path);
-    let scripts_path = join(path, "scripts");
     for (hook, command) in r.string_map(m, "scripts", path) {
         if INSTALL_HOOKS.contains(&hook.as_str()) {
             release.install_scripts.insert(hook, command);
         }
     }
-    let _ = scripts_path;
     // npm runs `node-gyp rebuild` as the install script of a package with a binding.gyp and
     // no install/preinstall script of its own; the registry records that as `gypfile`.
     if r.bool(m, "gypfile", path) == Some(true)

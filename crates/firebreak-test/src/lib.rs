@@ -115,8 +115,7 @@ impl FixtureRegistry {
                     .collect()
             })
             .unwrap_or_default();
-        // Longest first, so that `crates.io` does not rewrite inside `index.crates.io`.
-        hosts.sort_by_key(|h| std::cmp::Reverse(h.len()));
+        hosts.sort();
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         std_listener.set_nonblocking(true).expect("non-blocking listener");
         let addr = std_listener.local_addr().expect("local address");
@@ -337,8 +336,8 @@ fn rewrite(inner: &Inner, body: Vec<u8>) -> Vec<u8> {
         let from = format!("https://{host}");
         if text.contains(&from) {
             let to = format!("{}/{host}", inner.origin);
-            // Longer hosts come first; guard shorter ones from matching inside a longer
-            // host's already-rewritten name by requiring the `https://` prefix.
+            // Matching with the `https://` prefix keeps `crates.io` from matching inside
+            // `index.crates.io`.
             text = text.replace(&from, &to);
         }
     }
