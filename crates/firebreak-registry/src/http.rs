@@ -133,7 +133,8 @@ impl HttpClient {
     /// GETs `url` with this `Accept` header, through the cache.
     pub async fn get(&self, url: &Url, accept: &str) -> Result<Fetched, RegistryError> {
         let key = cache_key(url, accept);
-        let cached = self.read_meta(&key);
+        // A validator without its body would turn a 304 into an error: treat it as a miss.
+        let cached = self.read_meta(&key).filter(|_| self.body_path(&key).is_some_and(|p| p.is_file()));
         if self.options.offline {
             return match (cached, self.read_body(&key)) {
                 (Some(_), Some(body)) => Ok(Fetched { body, from_cache: true }),

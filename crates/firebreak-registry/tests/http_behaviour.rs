@@ -95,6 +95,18 @@ async fn the_cache_revalidates_and_serves_offline() {
     assert!(err.is_unchecked());
     assert!(err.to_string().contains("/registry.npmjs.org/form-data"), "{err}");
     assert!(fx.requests().is_empty(), "offline sent {:?}", fx.requests());
+
+    // A validator whose body is gone is a miss, not a 304 the client cannot use.
+    for entry in std::fs::read_dir(cache.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "body") {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    let regs = common::registries(&fx, common::fast_options(Some(cache.path())));
+    assert_eq!(regs.npm.history("axios").await.unwrap(), cold);
+    let log = fx.requests_to("/registry.npmjs.org/axios");
+    assert_eq!((log.len(), log[0].status, log[0].header("if-none-match")), (1, 200, None));
 }
 
 #[tokio::test]
