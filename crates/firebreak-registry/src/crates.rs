@@ -334,14 +334,15 @@ fn apply_versions(history: &mut PackageHistory, doc: &Map<String, Value>) -> Opt
                 let tp_path = join(&path, "trustpub_data");
                 let provider = r.str(tp, "provider", &tp_path).unwrap_or("unknown").to_owned();
                 let repository = r.str(tp, "repository", &tp_path).map(str::to_owned);
-                let run_id = r.str(tp, "run_id", &tp_path).map(str::to_owned);
+                // `run_id` names one workflow run, not the publisher configuration: it
+                // differs on every release, so it is not the publisher's `id`.
                 let sha = r.str(tp, "sha", &tp_path).map(str::to_owned);
                 let forge = if provider == "gitlab" { "gitlab.com" } else { "github.com" };
                 release.trust = Trust {
                     level: TrustLevel::TrustedPublisher,
                     publisher: Some(TrustedPublisher {
                         provider,
-                        id: run_id,
+                        id: None,
                         repository: repository.clone(),
                         workflow: None,
                     }),

@@ -239,6 +239,8 @@ async fn crate_patch_from_a_new_account_adds_a_near_miss_dependency() {
     let before = release(&h, "0.3.2");
     let tp = before.trust.publisher.as_ref().unwrap();
     assert_eq!((tp.provider.as_str(), tp.repository.as_deref()), ("github", Some("logwise-rs/logwise")));
+    // The same publisher on every trusted release compares equal (no per-run data in it).
+    assert_eq!(release(&h, "0.3.0").trust.publisher, before.trust.publisher);
     assert_eq!(
         before.trust.identity.as_ref().unwrap().repository.as_deref(),
         Some("https://github.com/logwise-rs/logwise")
