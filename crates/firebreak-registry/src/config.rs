@@ -84,8 +84,8 @@ impl Default for RegistryConfig {
 }
 
 /// Where configuration is read from. Build it with [`ConfigSources::from_process`] or by
-/// hand in tests.
-#[derive(Debug, Clone, Default)]
+/// hand in tests. Its `Debug` lists variable names only: values may be tokens.
+#[derive(Clone, Default)]
 pub struct ConfigSources {
     /// The project directory (for `.npmrc` and `.cargo/config.toml`).
     pub project_dir: Option<PathBuf>,
@@ -105,9 +105,20 @@ pub const ENV_VARS: &[&str] = &[
     "PIP_INDEX_URL",
     "PIP_CONFIG_FILE",
     "XDG_CONFIG_HOME",
+    "XDG_CACHE_HOME",
     "CARGO_HOME",
     "CARGO_REGISTRIES_CRATES_IO_PROTOCOL",
 ];
+
+impl std::fmt::Debug for ConfigSources {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfigSources")
+            .field("project_dir", &self.project_dir)
+            .field("home", &self.home)
+            .field("env", &self.env.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
 
 impl ConfigSources {
     /// The process's environment and home directory.
@@ -117,6 +128,16 @@ impl ConfigSources {
             home: std::env::var_os("HOME").map(PathBuf::from),
             env: std::env::vars().collect(),
         }
+    }
+
+    /// The default HTTP cache directory: `$XDG_CACHE_HOME/firebreak/registry`, else
+    /// `~/.cache/firebreak/registry`; `None` without either.
+    pub fn default_cache_dir(&self) -> Option<PathBuf> {
+        let base = self
+            .var("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| self.home.as_ref().map(|h| h.join(".cache")))?;
+        Some(base.join("firebreak").join("registry"))
     }
 
     fn var(&self, name: &str) -> Option<&str> {
@@ -172,7 +193,7 @@ impl RegistryConfig {
             self.apply_npmrc(&file.display().to_string(), &text, sources);
         }
         if let Some(reg) = sources.var("npm_config_registry").or_else(|| sources.var("NPM_CONFIG_REGISTRY")) {
-            self.npm.registry = parse_registry_url("NPM_CONFIG_REGISTRY", reg)?;
+            self.npm.registry = self.registry_url("NPM_CONFIG_REGISTRY", reg)?;
         }
         Ok(())
     }
@@ -203,12 +224,12 @@ impl RegistryConfig {
                 warnings.push(format!("{origin}:{}: {e}", n + 1));
             };
             if key == "registry" {
-                match parse_registry_url(origin, &value) {
+                match self.registry_url(origin, &value) {
                     Ok(u) => self.npm.registry = u,
                     Err(e) => warn_url(&mut self.warnings, e),
                 }
             } else if let Some(scope) = key.strip_suffix(":registry").filter(|s| s.starts_with('@')) {
-                match parse_registry_url(origin, &value) {
+                match self.registry_url(origin, &value) {
                     Ok(u) => {
                         self.npm.scopes.insert(scope.to_owned(), u);
                     }
@@ -249,6 +270,17 @@ impl RegistryConfig {
                     .push(format!("{origin}:{}: `{key}` without a `//host/` prefix is ignored", n + 1));
             }
         }
+    }
+
+    /// A registry URL without user-info; user-info becomes a Basic credential scoped to it,
+    /// so that it is never printed with the URL nor sent elsewhere.
+    fn registry_url(&mut self, origin: &str, value: &str) -> Result<Url, RegistryError> {
+        let parsed = parse_registry_url(origin, value)?;
+        let (clean, credential) = split_userinfo(&parsed);
+        if let (Some(credential), Some(scope)) = (credential, AuthScope::from_url(&clean)) {
+            self.credentials.insert(scope, credential);
+        }
+        Ok(clean)
     }
 
     fn load_pip(&mut self, sources: &ConfigSources) -> Result<(), RegistryError> {
@@ -348,7 +380,7 @@ impl RegistryConfig {
         if let Some((origin, name)) = replace_with {
             match sources_table.get(&name) {
                 Some((origin, u)) => match u.strip_prefix("sparse+") {
-                    Some(sparse) => self.crates.index = parse_registry_url(origin, sparse)?,
+                    Some(sparse) => self.crates.index = self.registry_url(origin, sparse)?,
                     None => self.warnings.push(format!(
                         "{origin}: crates.io is replaced by the git index `{u}`; firebreak reads sparse indexes only and uses `{}`",
                         self.crates.index
@@ -505,6 +537,17 @@ mod tests {
     }
 
     #[test]
+    fn userinfo_in_registry_urls_becomes_a_scoped_credential() {
+        let s = sources(&[("NPM_CONFIG_REGISTRY", "https://me:hunter2@npm.corp.test/")]);
+        let c = RegistryConfig::load(&s).unwrap();
+        assert_eq!(c.npm.registry.as_str(), "https://npm.corp.test/");
+        let cred = c.credentials.for_url(&Url::parse("https://npm.corp.test/axios").unwrap());
+        assert_eq!(cred, Some(&Credential::basic("me", "hunter2")));
+        assert!(!format!("{c:?}").contains("hunter2"));
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
     fn pip_index_url_derives_the_api_and_scopes_its_credentials() {
         let c = RegistryConfig::load(&sources(&[("PIP_INDEX_URL", "https://u:pw@mirror.test/pypi/simple")]))
             .unwrap();
@@ -536,6 +579,7 @@ mod tests {
         assert_eq!(c.npm.registry.as_str(), "https://project.test/");
         assert_eq!(c.pypi.api.as_str(), "https://pip.test/");
         assert_eq!(c.crates.index.as_str(), "https://cargo.test/index/");
+        assert!(s.default_cache_dir().unwrap().ends_with("home/.cache/firebreak/registry"));
         let mut s2 = s.clone();
         s2.env.insert("NPM_CONFIG_REGISTRY".into(), "https://env.test".into());
         assert_eq!(RegistryConfig::load(&s2).unwrap().npm.registry.as_str(), "https://env.test/");

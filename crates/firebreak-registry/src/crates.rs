@@ -81,18 +81,39 @@ impl CratesRegistry {
     pub async fn crate_history(&self, name: &str) -> Result<PackageHistory, RegistryError> {
         let index_url = self.index_url(name)?;
         let config = self.index_config().await?.clone();
-        let fetched = self.http.get(&index_url, "text/plain").await?;
-        let mut history = parse_index(name, &fetched.body, &config.dl);
-        let Some(api) = self.api_base().await? else {
+        let api = self.api_base().await?;
+        let lower = name.to_ascii_lowercase();
+        let api_urls = match &api {
+            Some(api) => Some((
+                join_url(api, &format!("api/v1/crates/{lower}/versions"))?,
+                join_url(api, &format!("api/v1/crates/{lower}"))?,
+                join_url(api, &format!("api/v1/crates/{lower}/owners"))?,
+            )),
+            None => None,
+        };
+        let json = "application/json";
+        // The index file and the three API documents are independent: fetch them together.
+        let (index, api_docs) = tokio::join!(self.http.get(&index_url, "text/plain"), async {
+            match &api_urls {
+                Some((v, c, o)) => {
+                    Some(tokio::join!(self.http.get(v, json), self.http.get(c, json), self.http.get(o, json)))
+                }
+                None => None,
+            }
+        });
+        let mut history = parse_index(name, &index?.body, &config.dl);
+        let (Some((versions_url, crate_url, owners_url)), Some((versions, krate, owners))) =
+            (api_urls, api_docs)
+        else {
             history.warnings.push("the index has no `api`: publishers and trusted publishing unknown".into());
             return Ok(history);
         };
-        let lower = name.to_ascii_lowercase();
-        let mut next = Some(join_url(&api, &format!("api/v1/crates/{lower}/versions"))?);
+        let mut page = Some(versions);
+        let mut url = versions_url;
         let mut pages = 0;
-        while let Some(url) = next.take() {
+        while let Some(result) = page.take() {
             pages += 1;
-            let doc = match self.http.get(&url, "application/json").await {
+            let doc = match result {
                 Ok(f) => parse_object(url.as_str(), &f.body)?,
                 Err(RegistryError::NotFound { url, .. }) => {
                     history
@@ -102,18 +123,20 @@ impl CratesRegistry {
                 }
                 Err(e) => return Err(e),
             };
-            next = apply_versions(&mut history, &doc)
+            let next = apply_versions(&mut history, &doc)
                 .filter(|_| pages < MAX_PAGES)
                 .and_then(|q| url.join(&q).ok());
+            if let Some(next) = next {
+                page = Some(self.http.get(&next, json).await);
+                url = next;
+            }
         }
-        let crate_url = join_url(&api, &format!("api/v1/crates/{lower}"))?;
-        match self.http.get(&crate_url, "application/json").await {
+        match krate {
             Ok(f) => apply_crate(&mut history, &parse_object(crate_url.as_str(), &f.body)?),
             Err(RegistryError::NotFound { .. }) => {}
             Err(e) => return Err(e),
         }
-        let owners_url = join_url(&api, &format!("api/v1/crates/{lower}/owners"))?;
-        match self.http.get(&owners_url, "application/json").await {
+        match owners {
             Ok(f) => apply_owners(&mut history, &parse_object(owners_url.as_str(), &f.body)?),
             Err(RegistryError::NotFound { .. }) => {}
             Err(e) => return Err(e),
@@ -311,14 +334,15 @@ fn apply_versions(history: &mut PackageHistory, doc: &Map<String, Value>) -> Opt
                 let tp_path = join(&path, "trustpub_data");
                 let provider = r.str(tp, "provider", &tp_path).unwrap_or("unknown").to_owned();
                 let repository = r.str(tp, "repository", &tp_path).map(str::to_owned);
-                let run_id = r.str(tp, "run_id", &tp_path).map(str::to_owned);
+                // `run_id` names one workflow run, not the publisher configuration: it
+                // differs on every release, so it is not the publisher's `id`.
                 let sha = r.str(tp, "sha", &tp_path).map(str::to_owned);
                 let forge = if provider == "gitlab" { "gitlab.com" } else { "github.com" };
                 release.trust = Trust {
                     level: TrustLevel::TrustedPublisher,
                     publisher: Some(TrustedPublisher {
                         provider,
-                        id: run_id,
+                        id: None,
                         repository: repository.clone(),
                         workflow: None,
                     }),

@@ -133,7 +133,8 @@ impl HttpClient {
     /// GETs `url` with this `Accept` header, through the cache.
     pub async fn get(&self, url: &Url, accept: &str) -> Result<Fetched, RegistryError> {
         let key = cache_key(url, accept);
-        let cached = self.read_meta(&key);
+        // A validator without its body would turn a 304 into an error: treat it as a miss.
+        let cached = self.read_meta(&key).filter(|_| self.body_path(&key).is_some_and(|p| p.is_file()));
         if self.options.offline {
             return match (cached, self.read_body(&key)) {
                 (Some(_), Some(body)) => Ok(Fetched { body, from_cache: true }),
@@ -153,7 +154,7 @@ impl HttpClient {
         let mut retries = 0u32;
         loop {
             self.take_budget(url)?;
-            let _permit = self
+            let permit = self
                 .semaphore
                 .acquire()
                 .await
@@ -177,6 +178,8 @@ impl HttpClient {
                 Ok(response) => self.handle(url, accept, &key, response, cached.is_some()).await,
                 Err(e) => Attempt::Retry { wait: None, error: transport_error(&host, &e) },
             };
+            // Waiting out a backoff must not hold a slot other requests could use.
+            drop(permit);
             match outcome {
                 Attempt::Done(result) => return result,
                 Attempt::Retry { wait, mut error } => {
@@ -241,8 +244,7 @@ impl HttpClient {
                 .headers()
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
+                .and_then(|v| retry_after(v, now_secs()));
             return Attempt::Retry {
                 wait,
                 error: RegistryError::Status { url: url.to_string(), status: status.as_u16(), retries: 0 },
@@ -367,6 +369,29 @@ fn cache_key(url: &Url, accept: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// `Retry-After` as delay-seconds or an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`,
+/// RFC 9110 section 10.2.3); a date in the past means now.
+fn retry_after(value: &str, now: u64) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let mut parts = value.split_whitespace().skip(1);
+    let day: i64 = parts.next()?.parse().ok()?;
+    let month_name = parts.next()?;
+    let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let month = months.iter().position(|m| *m == month_name)? as i64 + 1;
+    let year: i64 = parts.next()?.parse().ok()?;
+    let mut hms = parts.next()?.split(':').map(|p| p.parse::<i64>().ok());
+    let (h, m, sec) = (hms.next()??, hms.next()??, hms.next()??);
+    if parts.next() != Some("GMT") || !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 60 {
+        return None;
+    }
+    let at = firebreak_core::calendar::days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + sec;
+    let at = u64::try_from(at).ok()?;
+    Some(Duration::from_secs(at.saturating_sub(now)))
+}
+
 fn now_secs() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
@@ -377,4 +402,27 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension(format!("tmp{}-{n}", std::process::id()));
     fs_err::write(&tmp, bytes)?;
     fs_err::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(retry_after(" 7 ", 0), Some(Duration::from_secs(7)));
+        // 1994-11-06T08:49:37Z is 784111777.
+        assert_eq!(retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784_111_770), Some(Duration::from_secs(7)));
+        assert_eq!(retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784_111_800), Some(Duration::ZERO));
+        assert_eq!(retry_after("Sun, 06 Foo 1994 08:49:37 GMT", 0), None);
+        assert_eq!(retry_after("soon", 0), None);
+    }
+
+    #[test]
+    fn cache_keys_ignore_userinfo_and_separate_accept() {
+        let a = Url::parse("https://u:p@pypi.org/simple/x/").unwrap();
+        let b = Url::parse("https://pypi.org/simple/x/").unwrap();
+        assert_eq!(cache_key(&a, "application/json"), cache_key(&b, "application/json"));
+        assert_ne!(cache_key(&b, "application/json"), cache_key(&b, "text/html"));
+    }
 }

@@ -8,8 +8,24 @@ use crate::error::RegistryError;
 
 /// Parses a whole document; only a syntax error or a non-object root fails.
 pub(crate) fn parse_object(url: &str, body: &[u8]) -> Result<Map<String, Value>, RegistryError> {
+    // Path tracking costs on every value; only a document that fails is parsed again with it.
+    let value = match serde_json::from_slice::<Value>(body) {
+        Ok(v) => v,
+        Err(_) => parse_with_path(url, body)?,
+    };
+    match value {
+        Value::Object(map) => Ok(map),
+        other => Err(RegistryError::Malformed {
+            url: url.to_owned(),
+            path: "$".to_owned(),
+            message: format!("expected a JSON object, found {}", kind(&other)),
+        }),
+    }
+}
+
+fn parse_with_path(url: &str, body: &[u8]) -> Result<Value, RegistryError> {
     let mut de = serde_json::Deserializer::from_slice(body);
-    let value: Value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let inner = e.inner();
         RegistryError::Malformed {
             url: url.to_owned(),
@@ -21,15 +37,7 @@ pub(crate) fn parse_object(url: &str, body: &[u8]) -> Result<Map<String, Value>,
             ),
             message: inner.to_string(),
         }
-    })?;
-    match value {
-        Value::Object(map) => Ok(map),
-        other => Err(RegistryError::Malformed {
-            url: url.to_owned(),
-            path: "$".to_owned(),
-            message: format!("expected a JSON object, found {}", kind(&other)),
-        }),
-    }
+    })
 }
 
 fn dollar(path: &str) -> String {

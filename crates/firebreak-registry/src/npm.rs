@@ -253,13 +253,11 @@ fn parse_version(r: &mut Reader, version: &str, m: &Map<String, Value>, path: &s
         }
     }
     release.maintainers = accounts(r, m, "maintainers", path);
-    let scripts_path = join(path, "scripts");
     for (hook, command) in r.string_map(m, "scripts", path) {
         if INSTALL_HOOKS.contains(&hook.as_str()) {
             release.install_scripts.insert(hook, command);
         }
     }
-    let _ = scripts_path;
     // npm runs `node-gyp rebuild` as the install script of a package with a binding.gyp and
     // no install/preinstall script of its own; the registry records that as `gypfile`.
     if r.bool(m, "gypfile", path) == Some(true)
@@ -436,6 +434,22 @@ pub fn build_identity(statement: &Value) -> Option<BuildIdentity> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slsa_v02_statements_name_their_build() {
+        let statement = serde_json::json!({
+            "predicateType": "https://slsa.dev/provenance/v0.2",
+            "predicate": {"invocation": {
+                "configSource": {"uri": "git+https://github.com/o/r@refs/tags/v1.0.0", "entryPoint": ".github/workflows/ci.yml"},
+                "environment": {"GITHUB_EVENT_NAME": "push"}}}
+        });
+        let identity = build_identity(&statement).unwrap();
+        assert_eq!(identity.repository.as_deref(), Some("https://github.com/o/r"));
+        assert_eq!(identity.git_ref.as_deref(), Some("refs/tags/v1.0.0"));
+        assert_eq!(identity.workflow.as_deref(), Some(".github/workflows/ci.yml"));
+        assert_eq!(identity.trigger.as_deref(), Some("push"));
+        assert_eq!(build_identity(&serde_json::json!({"predicate": 1})), None);
+    }
 
     #[test]
     fn names_are_encoded_or_refused() {

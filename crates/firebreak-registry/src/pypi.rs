@@ -59,13 +59,15 @@ impl PypiRegistry {
     pub async fn project(&self, name: &str) -> Result<PackageHistory, RegistryError> {
         let normalized = normalize_name(name)?;
         let url = self.api_url(&format!("pypi/{normalized}/json"))?;
-        let fetched = self.http.get(&url, "application/json").await?;
-        let doc = parse_object(url.as_str(), &fetched.body)?;
-        let (mut history, files) = parse_project_files(name, &doc);
         let simple = self.config.index.join(&format!("{normalized}/")).map_err(|e| {
             RegistryError::Config { origin: self.config.index.to_string(), message: e.to_string() }
         })?;
-        match self.http.get(&simple, SIMPLE_JSON).await {
+        // Both documents are needed and independent: fetch them together.
+        let (project, page) =
+            tokio::join!(self.http.get(&url, "application/json"), self.http.get(&simple, SIMPLE_JSON));
+        let doc = parse_object(url.as_str(), &project?.body)?;
+        let (mut history, files) = parse_project_files(name, &doc);
+        match page {
             Ok(fetched) => {
                 let doc = parse_object(simple.as_str(), &fetched.body)?;
                 apply_simple(&mut history, &files, &doc);

@@ -95,6 +95,18 @@ async fn the_cache_revalidates_and_serves_offline() {
     assert!(err.is_unchecked());
     assert!(err.to_string().contains("/registry.npmjs.org/form-data"), "{err}");
     assert!(fx.requests().is_empty(), "offline sent {:?}", fx.requests());
+
+    // A validator whose body is gone is a miss, not a 304 the client cannot use.
+    for entry in std::fs::read_dir(cache.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "body") {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    let regs = common::registries(&fx, common::fast_options(Some(cache.path())));
+    assert_eq!(regs.npm.history("axios").await.unwrap(), cold);
+    let log = fx.requests_to("/registry.npmjs.org/axios");
+    assert_eq!((log.len(), log[0].status, log[0].header("if-none-match")), (1, 200, None));
 }
 
 #[tokio::test]
@@ -178,6 +190,33 @@ async fn documents_over_the_size_cap_are_refused() {
     let err = regs.npm.history("axios").await.unwrap_err();
     assert!(matches!(err, RegistryError::TooLarge { limit: 4096, .. }), "{err}");
     assert!(err.to_string().contains("4096-byte limit"), "{err}");
+}
+
+#[tokio::test]
+async fn the_size_cap_counts_decompressed_bytes() {
+    use std::io::Write;
+    let fx = common::fixture();
+    let options = ClientOptions { max_document_size: 1 << 20, ..common::fast_options(None) };
+    let regs = common::registries(&fx, options);
+    let gzip = |body: &[u8]| {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(body).unwrap();
+        enc.finish().unwrap()
+    };
+    let canned = |body: Vec<u8>| firebreak_test::Canned {
+        status: 200,
+        headers: vec![("content-encoding".into(), "gzip".into())],
+        body,
+    };
+    // A small gzip answer decodes normally.
+    fx.queue("/registry.npmjs.org/small", canned(gzip(br#"{"name":"small","versions":{"1.0.0":{}}}"#)));
+    assert_eq!(regs.npm.history("small").await.unwrap().releases.len(), 1);
+    // 8 MiB of spaces compress to a few KiB: the cap applies to what is inflated.
+    let bomb = gzip(&vec![b' '; 8 << 20]);
+    assert!(bomb.len() < 1 << 20);
+    fx.queue("/registry.npmjs.org/bomb", canned(bomb));
+    let err = regs.npm.history("bomb").await.unwrap_err();
+    assert!(matches!(err, RegistryError::TooLarge { size: None, .. }), "{err}");
 }
 
 #[tokio::test]

@@ -115,8 +115,7 @@ impl FixtureRegistry {
                     .collect()
             })
             .unwrap_or_default();
-        // Longest first, so that `crates.io` does not rewrite inside `index.crates.io`.
-        hosts.sort_by_key(|h| std::cmp::Reverse(h.len()));
+        hosts.sort();
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         std_listener.set_nonblocking(true).expect("non-blocking listener");
         let addr = std_listener.local_addr().expect("local address");
@@ -209,6 +208,7 @@ impl FixtureRegistry {
     }
 
     /// Serves `body` (status 200, JSON) for `path` instead of any file, until replaced.
+    /// `path` may end in `?query` to answer only requests with exactly that query.
     pub fn set_document(&self, path: &str, body: impl Into<Vec<u8>>) {
         let canned = Canned { status: 200, headers: Vec::new(), body: body.into() };
         self.shared().documents.insert(path.to_owned(), canned);
@@ -237,7 +237,9 @@ async fn serve(State(inner): State<Arc<Inner>>, request: Request) -> Response {
     let (queued, document) = {
         let mut shared = inner.shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let queued = shared.queued.get_mut(&path).and_then(VecDeque::pop_front);
-        (queued, shared.documents.get(&path).cloned())
+        // A document set for `path?query` answers that query only (paginated APIs).
+        let with_query = query.as_ref().and_then(|q| shared.documents.get(&format!("{path}?{q}")));
+        (queued, with_query.or_else(|| shared.documents.get(&path)).cloned())
     };
     let response = match queued.or(document) {
         Some(canned) => canned_response(&inner, canned, request.headers()),
@@ -334,10 +336,54 @@ fn rewrite(inner: &Inner, body: Vec<u8>) -> Vec<u8> {
         let from = format!("https://{host}");
         if text.contains(&from) {
             let to = format!("{}/{host}", inner.origin);
-            // Longer hosts come first; guard shorter ones from matching inside a longer
-            // host's already-rewritten name by requiring the `https://` prefix.
+            // Matching with the `https://` prefix keeps `crates.io` from matching inside
+            // `index.crates.io`.
             text = text.replace(&from, &to);
         }
     }
     text.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+
+    use super::*;
+
+    fn raw_get(fx: &FixtureRegistry, path: &str, extra: &str) -> String {
+        let addr = fx.origin().trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra}\r\n").unwrap();
+        let mut out = String::new();
+        stream.read_to_string(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn serves_rewrites_validates_and_refuses_escapes() {
+        let dir = tempfile::tempdir().unwrap();
+        fs_err::create_dir_all(dir.path().join("example.org/simple/pkg")).unwrap();
+        fs_err::write(dir.path().join("example.org/doc"), r#"{"self":"https://example.org/doc"}"#).unwrap();
+        fs_err::write(dir.path().join("example.org/simple/pkg/index.json"), "{}").unwrap();
+        fs_err::write(dir.path().join("secret"), "outside").unwrap();
+        let fx = FixtureRegistry::start(dir.path());
+
+        let ok = raw_get(&fx, "/example.org/doc", "");
+        assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+        assert!(ok.contains(&format!("{}/example.org/doc", fx.origin())), "{ok}");
+        let etag = ok.lines().find_map(|l| l.strip_prefix("etag: ")).unwrap().to_owned();
+        let again = raw_get(&fx, "/example.org/doc", &format!("If-None-Match: {etag}\r\n"));
+        assert!(again.starts_with("HTTP/1.1 304"), "{again}");
+
+        let simple = raw_get(&fx, "/example.org/simple/pkg/", "");
+        assert!(simple.contains("content-type: application/vnd.pypi.simple.v1+json"), "{simple}");
+        assert!(raw_get(&fx, "/example.org/../secret", "").starts_with("HTTP/1.1 400"));
+        assert!(raw_get(&fx, "/example.org/missing", "").starts_with("HTTP/1.1 404"));
+
+        fx.fail("/example.org/doc", &[503]);
+        assert!(raw_get(&fx, "/example.org/doc", "").starts_with("HTTP/1.1 503"));
+        assert!(raw_get(&fx, "/example.org/doc", "").starts_with("HTTP/1.1 200"));
+        let statuses: Vec<u16> = fx.requests_to("/example.org/doc").iter().map(|r| r.status).collect();
+        assert_eq!(statuses, [200, 304, 503, 200]);
+    }
 }
