@@ -139,6 +139,10 @@ pub(crate) struct RegistryArgs {
     /// Registry requests in flight at once.
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub(crate) jobs: usize,
+    /// Reuse a cached registry document younger than this many seconds without asking the
+    /// registry; 0 revalidates every document.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub(crate) max_age: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -130,6 +130,7 @@ async fn run_async(
     for (key, history) in futures_util::future::join_all(completions).await {
         histories.insert(key, Ok(history));
     }
+    verify_npm_provenance(registries, targets, &mut histories).await;
 
     // Dependencies the analysed releases added, whose age and popularity weigh the finding.
     let mut added: BTreeSet<Key> = BTreeSet::new();
@@ -148,6 +149,62 @@ async fn run_async(
     fetch_all(registries, added.iter().cloned(), &mut histories).await;
 
     targets.iter().map(|t| analyze_target(t, &histories, policy, &settings, now, fixes_advisory)).collect()
+}
+
+/// Verifies the npm provenance of each analysed release that has an attestation: the
+/// certificate chain to Sigstore's public-good root, the signature, the transparency-log
+/// entry, and that the attested subject is the tarball the registry lists. The document
+/// was fetched by `complete`, so this read is answered by the cache.
+async fn verify_npm_provenance(registries: &Registries, targets: &[Target], histories: &mut Histories) {
+    let root = match firebreak_provenance::TrustedRoot::public_good() {
+        Ok(root) => root,
+        Err(e) => {
+            for h in histories.values_mut().flatten() {
+                h.warnings.push(format!("provenance not verified: cannot load the Sigstore root: {e}"));
+            }
+            return;
+        }
+    };
+    for t in targets.iter().filter(|t| t.ecosystem == Ecosystem::Npm) {
+        let Some(Ok(history)) = histories.get_mut(&(t.ecosystem, t.name.clone())) else { continue };
+        let Some(release) = history.releases.iter_mut().find(|r| r.version == t.version) else { continue };
+        let Some(url) = release.trust.attestation_url.clone() else { continue };
+        let Some(identity) = release.trust.identity.as_mut() else { continue };
+        let digest = release.hashes.iter().find_map(|h| {
+            (h.algorithm == firebreak_core::HashAlgorithm::Sha512)
+                .then(|| {
+                    firebreak_provenance::ArtifactDigest::from_hex(
+                        firebreak_provenance::DigestAlgorithm::Sha512,
+                        &h.value,
+                    )
+                })
+                .flatten()
+        });
+        let Some(digest) = digest else {
+            history
+                .warnings
+                .push(format!("provenance of {} not verified: no sha512 digest to compare", t.version));
+            continue;
+        };
+        let document = match registries.npm.attestations(&t.name, &t.version, Some(&url)).await {
+            Ok(att) => serde_json::to_vec(&att.raw).unwrap_or_default(),
+            Err(e) => {
+                history.warnings.push(format!("provenance of {} not verified: {e}", t.version));
+                continue;
+            }
+        };
+        match firebreak_provenance::verify_npm_attestations(&document, &digest, &root) {
+            Ok(verification) => match verification.slsa_provenance().map(|a| &a.verdict) {
+                Some(firebreak_provenance::Verdict::Verified) => identity.verified = Some(true),
+                Some(firebreak_provenance::Verdict::Failed(failure)) => {
+                    identity.verified = Some(false);
+                    history.warnings.push(format!("provenance of {} does not verify: {failure}", t.version));
+                }
+                None => history.warnings.push(format!("provenance of {} has no SLSA statement", t.version)),
+            },
+            Err(e) => history.warnings.push(format!("provenance of {} not verified: {e}", t.version)),
+        }
+    }
 }
 
 fn analyze_target(

@@ -3,7 +3,6 @@
 
 use camino::{Utf8Path, Utf8PathBuf};
 use firebreak_advisory::{Database, SNAPSHOT_SOURCE, Status, Timestamp};
-use firebreak_core::{Finding, Inventory};
 use firebreak_report::DatabaseInfo;
 use miette::{IntoDiagnostic, WrapErr};
 

@@ -54,6 +54,9 @@ pub(super) fn registries(args: &RegistryArgs, project_dir: Option<&Path>) -> mie
         request_budget: Some(args.max_requests),
         max_concurrency: args.jobs.max(1),
         timeout: Duration::from_secs(60),
+        // A document fetched minutes ago is reused without a round trip: a warm scan of a
+        // large lockfile then costs no request at all. New releases show within this time.
+        fresh_for: Duration::from_secs(args.max_age.into()),
         ..ClientOptions::default()
     };
     Registries::new(config, options).map_err(|e| miette::miette!("{e}"))
