@@ -86,7 +86,7 @@ pub(crate) struct ScanArgs {
     pub(crate) exit_zero: bool,
     /// Skip the registry signals (publishing trust, anomalies, cooldown): advisories and
     /// lockfile hygiene only, no network.
-    #[arg(long)]
+    #[arg(long, env = "FIREBREAK_NO_REGISTRY", value_parser = clap::builder::FalseyValueParser::new())]
     pub(crate) no_registry: bool,
     #[command(flatten)]
     pub(crate) registry: RegistryArgs,
@@ -124,7 +124,7 @@ pub(crate) struct CheckArgs {
 pub(crate) struct RegistryArgs {
     /// Use only the registry cache, never the network; packages not in it are reported as
     /// not checked.
-    #[arg(long, env = "FIREBREAK_OFFLINE")]
+    #[arg(long, env = "FIREBREAK_OFFLINE", value_parser = clap::builder::FalseyValueParser::new())]
     pub(crate) offline: bool,
     /// Override a registry: `npm=URL`, `pypi=URL` (the JSON API base), `cargo=URL` (a
     /// sparse index). Repeatable.

@@ -27,6 +27,7 @@ where
         .env_remove("npm_config_registry")
         .env_remove("PIP_INDEX_URL")
         .env_remove("FIREBREAK_OFFLINE")
+        .env_remove("FIREBREAK_NO_REGISTRY")
         .args(args)
         .arg("--registry")
         .arg(format!("npm={}", reg.npm_url()))

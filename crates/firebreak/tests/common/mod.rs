@@ -30,6 +30,10 @@ pub fn firebreak() -> Command {
         cmd.env_remove(var);
     }
     cmd.env("XDG_DATA_HOME", repo().join("target/test-empty-data-home"));
+    // Tests never reach the internet: registry signals are tested against a local fixture
+    // registry (tests/registry_cli.rs), which removes this.
+    cmd.env("FIREBREAK_NO_REGISTRY", "1");
+    cmd.env("XDG_CACHE_HOME", repo().join("target/test-empty-cache-home"));
     cmd.env("FIREBREAK_TODAY", "2026-11-29");
     cmd.arg("--color").arg("never");
     cmd
