@@ -630,6 +630,10 @@ fn dependencies_added_in_patch_and_minor_but_not_major() {
     let unfetched = run.findings("1.1.2");
     assert_eq!(ids(&unfetched), set(&["dependency-added"]), "no history, no age: not young");
     assert!(run.findings("2.0.0").is_empty(), "a major release may add dependencies");
+    // A dependency "first published" after the release that needs it: rewritten times.
+    let rewritten =
+        Run::new(&h).with_dependency(dependency_history("fresh-dep", "2025-06-02T00:00:00Z", true));
+    assert_eq!(ids(&rewritten.findings("1.1.0")), set(&["dependency-added"]));
     // The threshold is a setting.
     let mut strict =
         Run::new(&h).with_dependency(dependency_history("fresh-dep", "2025-05-31T00:00:00Z", false));
