@@ -729,6 +729,13 @@ fn popular_lists_load_and_custom_lists_parse() {
     let m = custom.near_miss("djangp").unwrap();
     assert_eq!((m.popular.as_str(), m.rank), ("Django", 1));
     assert_eq!(custom.near_miss("flsak").map(|m| m.kind), Some(TyposquatKind::EditDistance(1)));
+    let scoped = signals::PopularNames::parse(Ecosystem::Npm, "@acme/widgets\nlodash\n");
+    let kind = |name: &str| scoped.near_miss(name).map(|m| (m.popular, m.kind));
+    assert_eq!(kind("acme-widgets"), Some(("@acme/widgets".into(), TyposquatKind::Scope)));
+    assert_eq!(kind("acmewidgets"), Some(("@acme/widgets".into(), TyposquatKind::Scope)));
+    assert_eq!(kind("@other/widgets"), None, "same base under another scope is not judged");
+    assert_eq!(kind("@x/lodash"), Some(("lodash".into(), TyposquatKind::Scope)));
+    assert_eq!(kind("@lodash/x"), None);
 }
 
 #[test]
