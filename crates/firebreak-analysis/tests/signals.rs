@@ -680,7 +680,8 @@ fn typosquat_near_misses() {
     assert_eq!(npm("cross_env"), Some(("cross-env".into(), TyposquatKind::Separator)));
     assert_eq!(npm("l0dash"), Some(("lodash".into(), TyposquatKind::Homoglyph)));
     assert_eq!(npm("rnocha"), Some(("mocha".into(), TyposquatKind::Homoglyph)));
-    assert_eq!(npm("@evil/lodash"), Some(("lodash".into(), TyposquatKind::Scope)));
+    assert_eq!(npm("@evil/lodash"), None, "a popular name under another scope is how scopes are used");
+    assert_eq!(npm("@types/nodee"), None, "names of one scope are its owner's");
     assert_eq!(npm("babel-traverse-x").map(|m| m.1), None, "three edits from anything popular");
     assert_eq!(
         npm("eslint-plugin-raect-hoks"),
@@ -734,8 +735,10 @@ fn popular_lists_load_and_custom_lists_parse() {
     assert_eq!(kind("acme-widgets"), Some(("@acme/widgets".into(), TyposquatKind::Scope)));
     assert_eq!(kind("acmewidgets"), Some(("@acme/widgets".into(), TyposquatKind::Scope)));
     assert_eq!(kind("@other/widgets"), None, "same base under another scope is not judged");
-    assert_eq!(kind("@x/lodash"), Some(("lodash".into(), TyposquatKind::Scope)));
+    assert_eq!(kind("@x/lodash"), None);
     assert_eq!(kind("@lodash/x"), None);
+    let folded = signals::PopularNames::parse(Ecosystem::Npm, "babel-core-js\n");
+    assert_eq!(folded.near_miss("@babel/core-js").map(|m| m.kind), Some(TyposquatKind::Scope));
 }
 
 #[test]
