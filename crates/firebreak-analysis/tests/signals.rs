@@ -933,3 +933,46 @@ fn signal_ids_are_unique_kebab_case_and_described() {
     }
     assert_eq!(unique.len(), 23);
 }
+
+#[test]
+fn hostile_histories_do_not_panic() {
+    let at = |seconds: i64| Timestamp::from_unix(seconds, 0).unwrap();
+    let mut releases = Vec::new();
+    for (i, (v, t)) in [
+        ("18446744073709551615.0.0", i64::MIN),
+        ("0.0.0", i64::MAX),
+        ("1.0.0-alpha", 0),
+        ("1.0.0", i64::MIN),
+        ("1.0.0", i64::MAX),
+        ("2.0.0", 1),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut r = npm(v, "");
+        r.published = Some(at(t));
+        r.yanked = (i % 2 == 0).then(String::new);
+        r.deprecated = Some(String::new());
+        r.publisher = Some(account(&"x".repeat(i), ""));
+        r.maintainers = vec![account("", ""), account("", "@")];
+        r.install_scripts = [("postinstall".to_owned(), String::new())].into_iter().collect();
+        r.dependencies =
+            [("a".repeat(1000), String::new()), (String::new(), String::new())].into_iter().collect();
+        r.repository = Some(["", ":", "@", "git@:", "github:"][i % 5].to_owned());
+        r.trust.level = [TrustLevel::TrustedPublisher, TrustLevel::None][i % 2];
+        r.trust.publisher = Some(TrustedPublisher::default());
+        r.trust.identity = Some(BuildIdentity { verified: Some(false), ..BuildIdentity::default() });
+        releases.push(r);
+    }
+    let h = history(Ecosystem::Npm, "", releases);
+    let mut run =
+        Run::new(&h).with_dependency(history(Ecosystem::Npm, &"a".repeat(1000), vec![npm("1.0.0", "")]));
+    run.now = at(i64::MIN);
+    run.lockfile = vec![Hash::hex(HashAlgorithm::Sha512, "")];
+    for r in &h.releases {
+        let cx = ReleaseContext { release: r, ..run.cx("2.0.0") };
+        let _ = signals::analyze(&cx);
+        let _ = release_too_young(&cx, i64::MAX);
+        let _ = release_too_young(&cx, i64::MIN);
+    }
+}
