@@ -1,7 +1,8 @@
 //! Analyzers: each turns what firebreak knows about packages into [`Finding`]s.
 //!
-//! Today this holds advisory matching ([`advisories`]) and the lockfile-hygiene checks
-//! ([`hygiene`]). Registry signals and content analyzers join here with their own inputs.
+//! Today this holds advisory matching ([`advisories`]), the lockfile-hygiene checks
+//! ([`hygiene`]) and the registry signals ([`signals`]: one release compared with its
+//! package's history). Content analyzers join here with their own inputs.
 //! No network and no clock; advisory matching reads only the database it is given.
 #![warn(missing_docs)]
 

@@ -630,6 +630,10 @@ fn dependencies_added_in_patch_and_minor_but_not_major() {
     let unfetched = run.findings("1.1.2");
     assert_eq!(ids(&unfetched), set(&["dependency-added"]), "no history, no age: not young");
     assert!(run.findings("2.0.0").is_empty(), "a major release may add dependencies");
+    // A dependency "first published" after the release that needs it: rewritten times.
+    let rewritten =
+        Run::new(&h).with_dependency(dependency_history("fresh-dep", "2025-06-02T00:00:00Z", true));
+    assert_eq!(ids(&rewritten.findings("1.1.0")), set(&["dependency-added"]));
     // The threshold is a setting.
     let mut strict =
         Run::new(&h).with_dependency(dependency_history("fresh-dep", "2025-05-31T00:00:00Z", false));
@@ -676,7 +680,8 @@ fn typosquat_near_misses() {
     assert_eq!(npm("cross_env"), Some(("cross-env".into(), TyposquatKind::Separator)));
     assert_eq!(npm("l0dash"), Some(("lodash".into(), TyposquatKind::Homoglyph)));
     assert_eq!(npm("rnocha"), Some(("mocha".into(), TyposquatKind::Homoglyph)));
-    assert_eq!(npm("@evil/lodash"), Some(("lodash".into(), TyposquatKind::Scope)));
+    assert_eq!(npm("@evil/lodash"), None, "a popular name under another scope is how scopes are used");
+    assert_eq!(npm("@types/nodee"), None, "names of one scope are its owner's");
     assert_eq!(npm("babel-traverse-x").map(|m| m.1), None, "three edits from anything popular");
     assert_eq!(
         npm("eslint-plugin-raect-hoks"),
@@ -725,6 +730,15 @@ fn popular_lists_load_and_custom_lists_parse() {
     let m = custom.near_miss("djangp").unwrap();
     assert_eq!((m.popular.as_str(), m.rank), ("Django", 1));
     assert_eq!(custom.near_miss("flsak").map(|m| m.kind), Some(TyposquatKind::EditDistance(1)));
+    let scoped = signals::PopularNames::parse(Ecosystem::Npm, "@acme/widgets\nlodash\n");
+    let kind = |name: &str| scoped.near_miss(name).map(|m| (m.popular, m.kind));
+    assert_eq!(kind("acme-widgets"), Some(("@acme/widgets".into(), TyposquatKind::Scope)));
+    assert_eq!(kind("acmewidgets"), Some(("@acme/widgets".into(), TyposquatKind::Scope)));
+    assert_eq!(kind("@other/widgets"), None, "same base under another scope is not judged");
+    assert_eq!(kind("@x/lodash"), None);
+    assert_eq!(kind("@lodash/x"), None);
+    let folded = signals::PopularNames::parse(Ecosystem::Npm, "babel-core-js\n");
+    assert_eq!(folded.near_miss("@babel/core-js").map(|m| m.kind), Some(TyposquatKind::Scope));
 }
 
 #[test]
@@ -918,4 +932,47 @@ fn signal_ids_are_unique_kebab_case_and_described() {
         assert!(unique.contains(id), "{id}");
     }
     assert_eq!(unique.len(), 23);
+}
+
+#[test]
+fn hostile_histories_do_not_panic() {
+    let at = |seconds: i64| Timestamp::from_unix(seconds, 0).unwrap();
+    let mut releases = Vec::new();
+    for (i, (v, t)) in [
+        ("18446744073709551615.0.0", i64::MIN),
+        ("0.0.0", i64::MAX),
+        ("1.0.0-alpha", 0),
+        ("1.0.0", i64::MIN),
+        ("1.0.0", i64::MAX),
+        ("2.0.0", 1),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut r = npm(v, "");
+        r.published = Some(at(t));
+        r.yanked = (i % 2 == 0).then(String::new);
+        r.deprecated = Some(String::new());
+        r.publisher = Some(account(&"x".repeat(i), ""));
+        r.maintainers = vec![account("", ""), account("", "@")];
+        r.install_scripts = [("postinstall".to_owned(), String::new())].into_iter().collect();
+        r.dependencies =
+            [("a".repeat(1000), String::new()), (String::new(), String::new())].into_iter().collect();
+        r.repository = Some(["", ":", "@", "git@:", "github:"][i % 5].to_owned());
+        r.trust.level = [TrustLevel::TrustedPublisher, TrustLevel::None][i % 2];
+        r.trust.publisher = Some(TrustedPublisher::default());
+        r.trust.identity = Some(BuildIdentity { verified: Some(false), ..BuildIdentity::default() });
+        releases.push(r);
+    }
+    let h = history(Ecosystem::Npm, "", releases);
+    let mut run =
+        Run::new(&h).with_dependency(history(Ecosystem::Npm, &"a".repeat(1000), vec![npm("1.0.0", "")]));
+    run.now = at(i64::MIN);
+    run.lockfile = vec![Hash::hex(HashAlgorithm::Sha512, "")];
+    for r in &h.releases {
+        let cx = ReleaseContext { release: r, ..run.cx("2.0.0") };
+        let _ = signals::analyze(&cx);
+        let _ = release_too_young(&cx, i64::MAX);
+        let _ = release_too_young(&cx, i64::MIN);
+    }
 }

@@ -178,13 +178,14 @@ impl DependencyAdded {
 
         let Some(hours) = age_hours else { return false };
         let limit = cx.settings.young_dependency_hours;
-        if hours >= limit {
+        // A dependency cannot be first published after the release that requires it; such
+        // times come from a mirror that rewrote them, so the age is unknown, not zero.
+        if hours >= limit || hours < 0 {
             return false;
         }
         let mut message = format!(
-            "{} added `{name}`, first published {} hour{} before it",
+            "{} added `{name}`, first published {hours} hour{} before it",
             release.version,
-            hours.max(0),
             if hours == 1 { "" } else { "s" }
         );
         if scripts.is_some() {

@@ -89,7 +89,7 @@ pub trait ReleaseAnalyzer: Send + Sync {
 }
 
 /// Every release analyzer, in the order their findings are reported. `release-too-young`
-/// is not here: the minimum age is the policy's decision (see [`release_too_young`]).
+/// is not here: the minimum age is the policy's decision (see [`release_too_young()`]).
 pub static ANALYZERS: &[&dyn ReleaseAnalyzer] = &[
     &trust_downgrade::TrustDowngrade,
     &provenance::Provenance,

@@ -84,7 +84,7 @@ impl ReleaseAnalyzer for RegistryStatus {
             })
         };
         let close = |r: &Release| match (r.published, release.published) {
-            (Some(a), Some(b)) => a.seconds_until(b).abs() <= NEIGHBOUR_SECONDS,
+            (Some(a), Some(b)) => a.seconds_until(b).unsigned_abs() <= NEIGHBOUR_SECONDS.unsigned_abs(),
             _ => false,
         };
         let neighbours: Vec<&Release> = cx

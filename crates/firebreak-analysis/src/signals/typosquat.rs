@@ -11,7 +11,7 @@
 //! ecosystem's list is never reported: popular packages are often near misses of each
 //! other (`color`/`colors`, `react-is`/`react-dom`).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -51,8 +51,8 @@ pub enum TyposquatKind {
     Separator,
     /// Look-alike characters (`rn` for `m`, `0` for `o`, `1` for `l`).
     Homoglyph,
-    /// The popular name under a scope, or a scope folded into the name
-    /// (`@evil/lodash`, `babel-core` for `@babel/core`).
+    /// A scope folded into the name or the name folded under a scope (`babel-core` for
+    /// `@babel/core`, `@babel/core-js` for `babel-core-js`).
     Scope,
     /// An optimal-string-alignment (restricted Damerau–Levenshtein) distance of this many
     /// edits: 1 for names of 5 to 9 characters, up to 2 from 10 on.
@@ -96,45 +96,82 @@ pub struct TyposquatMatch {
 struct Entry {
     name: String,
     lower: String,
-    compact: String,
-    skeleton: String,
-    scope: Option<(String, String)>,
+    chars: usize,
+    mask: u64,
+    histogram: Histogram,
 }
 
-/// A list of popular package names of one ecosystem, prepared for near-miss lookups.
+/// A list of popular package names of one ecosystem, prepared for near-miss lookups:
+/// exact-form indexes for the case, separator, look-alike and scope rules, and names by
+/// length for the edit-distance rule, so that a lookup aligns only a few candidates.
 #[derive(Debug)]
 pub struct PopularNames {
     ecosystem: Ecosystem,
     entries: Vec<Entry>,
     exact: HashSet<String>,
+    by_lower: HashMap<String, usize>,
+    by_compact: HashMap<String, usize>,
+    by_skeleton: HashMap<String, usize>,
+    /// Scoped names folded into one (`@babel/core` as `babel-core`, `babelcore`, `babel.core`).
+    by_folded: HashMap<String, usize>,
+    by_length: Vec<Vec<usize>>,
 }
 
 /// Names longer than this are not compared (no registry allows them; bounds the work).
 const MAX_NAME: usize = 214;
 
+fn folds(scope: &str, base: &str) -> [String; 3] {
+    [format!("{scope}-{base}"), format!("{scope}{base}"), format!("{scope}.{base}")]
+}
+
 impl PopularNames {
     /// Reads one name a line, most popular first; blank lines and `#` comments are skipped.
     pub fn parse(ecosystem: Ecosystem, text: &str) -> PopularNames {
-        let mut entries = Vec::new();
-        let mut exact = HashSet::new();
+        let mut list = PopularNames {
+            ecosystem,
+            entries: Vec::new(),
+            exact: HashSet::new(),
+            by_lower: HashMap::new(),
+            by_compact: HashMap::new(),
+            by_skeleton: HashMap::new(),
+            by_folded: HashMap::new(),
+            by_length: Vec::new(),
+        };
         for line in text.lines() {
             let name = line.trim();
             if name.is_empty() || name.starts_with('#') || name.len() > MAX_NAME {
                 continue;
             }
-            if !exact.insert(normalize_name(ecosystem, name)) {
+            if !list.exact.insert(normalize_name(ecosystem, name)) {
                 continue;
             }
+            let i = list.entries.len();
             let lower = name.to_lowercase();
-            entries.push(Entry {
+            // The first (most popular) name wins each key.
+            list.by_lower.entry(lower.clone()).or_insert(i);
+            list.by_compact.entry(compact(&lower)).or_insert(i);
+            list.by_skeleton.entry(skeleton(&lower)).or_insert(i);
+            if let Some((scope, base)) = split_scope(&lower) {
+                for folded in folds(&scope, &base) {
+                    list.by_folded.entry(folded).or_insert(i);
+                }
+            }
+            let chars = lower.chars().count();
+            if list.by_length.len() <= chars {
+                list.by_length.resize_with(chars + 1, Vec::new);
+            }
+            if let Some(bucket) = list.by_length.get_mut(chars) {
+                bucket.push(i);
+            }
+            list.entries.push(Entry {
                 name: name.to_owned(),
-                compact: compact(&lower),
-                skeleton: skeleton(&lower),
-                scope: split_scope(&lower),
+                chars,
+                mask: mask(&lower),
+                histogram: histogram(&lower),
                 lower,
             });
         }
-        PopularNames { ecosystem, entries, exact }
+        list
     }
 
     /// The ecosystem the names belong to.
@@ -172,33 +209,77 @@ impl PopularNames {
         }
         let lower = name.to_lowercase();
         let compact_name = compact(&lower);
-        let skeleton_name = skeleton(&lower);
-        let scope = split_scope(&lower);
-        let mut best: Option<(TyposquatKind, usize)> = None;
-        for (i, entry) in self.entries.iter().enumerate() {
-            let kind = if entry.lower == lower {
-                Some(TyposquatKind::Case)
-            } else if compact_name.len() >= 3 && entry.compact == compact_name {
-                Some(TyposquatKind::Separator)
-            } else if compact_name.len() >= 4 && entry.skeleton == skeleton_name {
-                Some(TyposquatKind::Homoglyph)
-            } else if scope_confusion(&lower, scope.as_ref(), entry) {
-                Some(TyposquatKind::Scope)
-            } else {
-                edit_kind(&lower, &entry.lower)
-            };
-            if let Some(kind) = kind
-                && best.is_none_or(|(b, _)| kind < b)
-            {
-                best = Some((kind, i));
+        let mut candidates: Vec<(TyposquatKind, usize)> = Vec::new();
+        if let Some(&i) = self.by_lower.get(&lower) {
+            candidates.push((TyposquatKind::Case, i));
+        }
+        if compact_name.len() >= 3
+            && let Some(&i) = self.by_compact.get(&compact_name)
+        {
+            candidates.push((TyposquatKind::Separator, i));
+        }
+        if compact_name.len() >= 4
+            && let Some(&i) = self.by_skeleton.get(&skeleton(&lower))
+        {
+            candidates.push((TyposquatKind::Homoglyph, i));
+        }
+        match split_scope(&lower) {
+            // `@babel/core-js` for `babel-core-js`. The popular name itself under any other
+            // scope (`@types/react`, `@tiptap/react` for `react`) is how scopes are used, not a
+            // squat: measured on npm's high-impact packages it was most of the false positives.
+            Some((scope, base)) => {
+                if let Some(i) =
+                    folds(&scope, &base).into_iter().filter_map(|f| self.by_lower.get(&f).copied()).min()
+                {
+                    candidates.push((TyposquatKind::Scope, i));
+                }
             }
-            if best.is_some_and(|(b, _)| b == TyposquatKind::Case) {
-                break;
+            // `babel-core` for `@babel/core`.
+            None => {
+                if let Some(&i) = self.by_folded.get(&lower) {
+                    candidates.push((TyposquatKind::Scope, i));
+                }
             }
         }
-        let (kind, i) = best?;
+        if let Some(found) = self.closest_by_edits(&lower) {
+            candidates.push(found);
+        }
+        let (kind, i) = candidates.into_iter().min()?;
         let entry = self.entries.get(i)?;
         Some(TyposquatMatch { popular: entry.name.clone(), kind, rank: i + 1 })
+    }
+
+    fn closest_by_edits(&self, lower: &str) -> Option<(TyposquatKind, usize)> {
+        let chars = lower.chars().count();
+        if chars < 5 {
+            return None;
+        }
+        let name_mask = mask(lower);
+        // Only the scope's owner can publish under a scope, so two names of one scope are
+        // never a third party's squat (`@types/ejs` and `@types/jest`).
+        let name_scope =
+            lower.strip_prefix('@').and_then(|rest| rest.split_once('/')).map(|(scope, _)| scope);
+        let name_histogram = histogram(lower);
+        let mut best: Option<(TyposquatKind, usize)> = None;
+        for length in chars.saturating_sub(2)..=chars + 2 {
+            for &i in self.by_length.get(length).map_or(&[][..], Vec::as_slice) {
+                let Some(entry) = self.entries.get(i) else { continue };
+                let entry_scope = entry
+                    .lower
+                    .strip_prefix('@')
+                    .and_then(|rest| rest.split_once('/'))
+                    .map(|(scope, _)| scope);
+                if name_scope.is_some() && name_scope == entry_scope {
+                    continue;
+                }
+                if let Some(kind) = edit_kind(lower, chars, name_mask, &name_histogram, entry)
+                    && best.is_none_or(|b| (kind, i) < b)
+                {
+                    best = Some((kind, i));
+                }
+            }
+        }
+        best
     }
 }
 
@@ -231,36 +312,58 @@ fn split_scope(lower: &str) -> Option<(String, String)> {
     Some((scope.to_owned(), base.to_owned()))
 }
 
-fn scope_confusion(lower: &str, scope: Option<&(String, String)>, entry: &Entry) -> bool {
-    let folded = |s: &str, b: &str| [format!("{s}-{b}"), format!("{s}{b}"), format!("{s}.{b}")];
-    match (scope, &entry.scope) {
-        // `@evil/lodash` for `lodash`, `@babel/core-js` for `babel-core-js`.
-        (Some((s, b)), None) => (b.len() >= 4 && *b == entry.lower) || folded(s, b).contains(&entry.lower),
-        // `babel-core` for `@babel/core`.
-        (None, Some((s, b))) => folded(s, b).iter().any(|f| f == lower),
-        _ => false,
+/// Character counts in 64 buckets: each edit changes the summed difference of two
+/// histograms by at most 2 (a transposition by 0), so half that difference is a lower
+/// bound of the edit distance that rejects most candidates without aligning them.
+type Histogram = [u8; 64];
+
+fn histogram(text: &str) -> Histogram {
+    let mut h = [0u8; 64];
+    for c in text.chars() {
+        if let Some(slot) = h.get_mut(c as usize % 64) {
+            *slot = slot.saturating_add(1);
+        }
     }
+    h
 }
 
-fn edit_kind(a: &str, b: &str) -> Option<TyposquatKind> {
-    let (la, lb) = (a.chars().count(), b.chars().count());
+/// The characters present, one bit per bucket: each edit changes at most two bits.
+fn mask(text: &str) -> u64 {
+    text.chars().fold(0u64, |m, c| m | 1u64 << (c as u32 % 64))
+}
+
+fn edit_kind(a: &str, la: usize, ma: u64, ha: &Histogram, entry: &Entry) -> Option<TyposquatKind> {
+    let lb = entry.chars;
     let shortest = la.min(lb);
     if shortest < 5 {
         return None;
     }
     let limit = if shortest >= 10 { 2 } else { 1 };
-    if la.abs_diff(lb) > limit {
+    if la.abs_diff(lb) > limit || ((ma ^ entry.mask).count_ones() as usize).div_ceil(2) > limit {
         return None;
     }
-    let d = osa_distance(a, b, limit)?;
+    let difference: usize =
+        ha.iter().zip(entry.histogram.iter()).map(|(x, y)| usize::from(x.abs_diff(*y))).sum();
+    if difference.div_ceil(2) > limit {
+        return None;
+    }
+    let d = osa_distance(a, &entry.lower, limit)?;
     u8::try_from(d).ok().filter(|d| *d >= 1).map(TyposquatKind::EditDistance)
 }
 
 /// The optimal-string-alignment distance (insertions, deletions, substitutions and
 /// transpositions of adjacent characters), or `None` once it exceeds `limit`.
 pub fn osa_distance(a: &str, b: &str, limit: usize) -> Option<usize> {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
+    if a.is_ascii() && b.is_ascii() {
+        osa(a.as_bytes(), b.as_bytes(), limit)
+    } else {
+        let a: Vec<char> = a.chars().collect();
+        let b: Vec<char> = b.chars().collect();
+        osa(&a, &b, limit)
+    }
+}
+
+fn osa<T: PartialEq>(a: &[T], b: &[T], limit: usize) -> Option<usize> {
     let width = b.len() + 1;
     // Three rolling rows: two back (for transpositions), previous, current.
     let mut two_back = vec![0usize; width];
