@@ -928,10 +928,11 @@ fn signal_ids_are_unique_kebab_case_and_described() {
         "yanked",
         "yanked-neighbour",
         "lockfile-integrity-mismatch",
+        "package-not-found",
     ] {
         assert!(unique.contains(id), "{id}");
     }
-    assert_eq!(unique.len(), 23);
+    assert_eq!(unique.len(), 24);
 }
 
 #[test]

@@ -7,22 +7,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-use firebreak_analysis::signals::{self, ReleaseAge, ReleaseContext, SignalSettings};
-use firebreak_core::{Category, Ecosystem, Finding, Hash, Severity, Signal, Timestamp, Version};
+use firebreak_analysis::signals::{self, PACKAGE_NOT_FOUND, ReleaseAge, ReleaseContext, SignalSettings};
+use firebreak_core::{Ecosystem, Finding, Hash, Timestamp, Version};
 use firebreak_policy::{AgeRule, Policy, ReleaseFacts};
 use firebreak_registry::{PackageHistory, Registries, RegistryError, Release, TrustLevel};
-
-/// A lockfile entry (or a `check` argument) whose package or version the registry does not
-/// have: unpublished or removed, which is how removed malicious releases look.
-pub(crate) static PACKAGE_NOT_FOUND: Signal = Signal {
-    id: "package-not-found",
-    title: "the registry has no such package or version",
-    severity: Severity::High,
-    category: Category::Signal,
-    help: "the registry answers that this package, or this version of it, does not exist: it was \
-           unpublished or removed (registries remove malicious releases), or the lockfile points at a \
-           private package the configured registry does not serve. Check why before installing",
-};
 
 /// One package version to check.
 #[derive(Debug, Clone)]
@@ -336,7 +324,6 @@ fn same_trusted_publisher(prev: &Release, release: &Release) -> bool {
 /// Every signal id firebreak can raise (for `[signals]` validation and `explain`).
 pub(crate) fn all_signal_ids() -> Vec<&'static str> {
     let mut ids: Vec<&'static str> = firebreak_analysis::all_signals().iter().map(|s| s.id).collect();
-    ids.push(PACKAGE_NOT_FOUND.id);
     ids.sort_unstable();
     ids.dedup();
     ids

@@ -30,6 +30,7 @@ pub mod dormant_revival;
 pub mod install_script;
 pub mod lockfile_integrity;
 pub mod out_of_band_release;
+pub mod package_not_found;
 pub mod provenance;
 pub mod publisher;
 pub mod registry_status;
@@ -39,6 +40,7 @@ pub mod trust_downgrade;
 pub mod typosquat;
 pub mod version_jump;
 
+pub use package_not_found::PACKAGE_NOT_FOUND;
 pub use release_too_young::{ReleaseAge, release_too_young};
 pub use typosquat::{
     PopularNames, TyposquatKind, TyposquatMatch, dependency_typosquat, package_typosquat, popular_names,
@@ -109,6 +111,7 @@ pub static ANALYZERS: &[&dyn ReleaseAnalyzer] = &[
 pub fn signals() -> Vec<&'static Signal> {
     let mut out: Vec<&'static Signal> = ANALYZERS.iter().flat_map(|a| a.signals().iter().copied()).collect();
     out.extend(release_too_young::SIGNALS);
+    out.extend(package_not_found::SIGNALS);
     out
 }
 

@@ -36,6 +36,7 @@ pub(crate) const PAGES: &[(&str, &str)] = &[
     ("yanked", include_str!("../../../../docs/signals/yanked.md")),
     ("yanked-neighbour", include_str!("../../../../docs/signals/yanked-neighbour.md")),
     ("lockfile-integrity-mismatch", include_str!("../../../../docs/signals/lockfile-integrity-mismatch.md")),
+    ("package-not-found", include_str!("../../../../docs/signals/package-not-found.md")),
 ];
 
 pub(super) fn run(args: &ExplainArgs) -> miette::Result<ExitStatus> {
