@@ -73,19 +73,18 @@ impl Hash {
     /// Parses an SRI string (`sha512-<base64>`, several separated by spaces) into digests.
     /// Unknown algorithms and undecodable values are dropped: SRI says to ignore them.
     pub fn parse_sri(sri: &str) -> Vec<Hash> {
-        let mut out = Vec::new();
-        for part in sri.split_whitespace() {
-            let Some((alg, b64)) = part.split_once('-') else { continue };
-            let Some(algorithm) = HashAlgorithm::parse(alg) else { continue };
-            let Some(value) = base64_to_hex(b64.split('?').next().unwrap_or(b64)) else { continue };
-            // Nearly every lockfile entry has a single digest: an exact fit rather than
-            // the room for four that the first `push` would reserve.
-            if out.is_empty() {
-                out.reserve_exact(1);
-            }
-            out.push(Hash { algorithm, value });
+        let digest = |part: &str| {
+            let (alg, b64) = part.split_once('-')?;
+            let algorithm = HashAlgorithm::parse(alg)?;
+            let value = base64_to_hex(b64.split('?').next().unwrap_or(b64))?;
+            Some(Hash { algorithm, value })
+        };
+        // Nearly every lockfile entry holds one digest in printable ASCII: that needs no
+        // Unicode-aware split, and a vector of exactly one rather than `collect`'s four.
+        if sri.bytes().all(|b| b.is_ascii_graphic()) {
+            return digest(sri).map(|h| vec![h]).unwrap_or_default();
         }
-        out
+        sri.split_whitespace().filter_map(digest).collect()
     }
 
     /// Parses `alg:hex` or `alg=hex` (pip `--hash`, Pipfile, uv, poetry).
@@ -143,9 +142,23 @@ const PADDING: u8 = 0xFE;
 fn base64_to_hex(input: &str) -> Option<String> {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut hex = Vec::with_capacity(input.len() * 3 / 4 * 2);
+    let bytes = input.as_bytes();
+    // Whole groups of four characters (24 bits, six hex digits) while they hold no padding
+    // or invalid character; the bit-by-bit loop finishes from the first group that does.
+    let mut done = 0;
+    for group in bytes.chunks_exact(4) {
+        let &[a, b, c, d] = group else { break };
+        let [a, b, c, d] = [a, b, c, d].map(|ch| BASE64[usize::from(ch)]);
+        if (a | b | c | d) >= 64 {
+            break;
+        }
+        let n = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(c) << 6 | u32::from(d);
+        hex.extend_from_slice(&[20, 16, 12, 8, 4, 0].map(|shift| DIGITS[(n >> shift) as usize & 0xf]));
+        done += 4;
+    }
     let mut buffer = 0u32;
     let mut bits = 0u32;
-    for &c in input.as_bytes() {
+    for &c in bytes.get(done..).unwrap_or_default() {
         let v = BASE64[usize::from(c)];
         if v == PADDING {
             break;
@@ -190,7 +203,9 @@ mod tests {
             ["Sha1 000102ffef", "Sha256 000102ffef"]
         );
         assert_eq!(digests("sha1-AAEC=/+8"), ["Sha1 000102"], "decoding stops at padding");
-        assert!(digests("sha1-AA*C sha1- sha1-= sha3-AAEC md-5-AAEC").is_empty());
+        assert_eq!(digests("sha1-AAECAA=="), ["Sha1 00010200"]);
+        assert_eq!(digests("sha1-AAEC\u{a0}sha1-AQ"), ["Sha1 000102", "Sha1 01"], "Unicode whitespace");
+        assert!(digests("sha1-AA*C sha1-AAECAA*C sha1- sha1-= sha3-AAEC md-5-AAEC").is_empty());
         assert_eq!(HashAlgorithm::parse("Sha-512"), Some(HashAlgorithm::Sha512));
         assert_eq!(HashAlgorithm::parse("sha5120"), None);
         assert_eq!(HashAlgorithm::parse(""), None);
