@@ -375,10 +375,9 @@ impl<'t> Locator<'t> {
                 continue;
             }
             let skipped = text.get(self.cursor..start).unwrap_or(&[]);
-            self.line += skipped.iter().filter(|&&b| b == b'\n').count() as u32;
+            self.line += memchr::memchr_iter(b'\n', skipped).count() as u32;
             self.cursor = start;
-            let line_start =
-                text.get(..start).and_then(|t| t.iter().rposition(|&b| b == b'\n')).map_or(0, |p| p + 1);
+            let line_start = text.get(..start).and_then(|t| memchr::memrchr(b'\n', t)).map_or(0, |p| p + 1);
             let column =
                 text.get(line_start..start).map_or(0, |t| t.iter().filter(|&&b| (b & 0xC0) != 0x80).count());
             return Some(Location { line: self.line, column: column as u32 + 1 });
@@ -413,12 +412,12 @@ impl<'a> Dedup<'a> {
 /// Byte searches only: this runs for every step of every dependency lookup.
 fn split_install(path: &str) -> Option<(&str, &str)> {
     const NM: &str = "node_modules";
-    let last = path.rfind('/')?;
+    let last = last_slash(path)?;
     let mut head = &path[..last];
     let mut name_start = last + 1;
     if !head.ends_with(NM) {
         // A scoped name: `node_modules/@scope/name`.
-        let scope_at = head.rfind('/').map_or(0, |i| i + 1);
+        let scope_at = last_slash(head).map_or(0, |i| i + 1);
         if !head[scope_at..].starts_with('@') || scope_at == 0 {
             return None;
         }
@@ -460,7 +459,14 @@ fn parent_dir(dir: &str) -> Option<&str> {
     if let Some((parent, _)) = split_install(dir) {
         return Some(parent);
     }
-    Some(dir.rfind('/').map_or("", |i| &dir[..i]))
+    Some(last_slash(dir).map_or("", |i| &dir[..i]))
+}
+
+/// `path.rfind('/')` as a plain byte loop: the char searcher behind `rfind` cost more than
+/// the short install paths it scans, several times per dependency lookup. A `/` byte is
+/// always a whole character in UTF-8, so the index is the same.
+fn last_slash(path: &str) -> Option<usize> {
+    path.as_bytes().iter().rposition(|&b| b == b'/')
 }
 
 /// Install paths and what they stand for, with node's lookup over them.
