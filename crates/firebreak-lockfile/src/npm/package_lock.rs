@@ -21,9 +21,9 @@ use firebreak_core::{
 use serde::Deserialize;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 
-// NOTE: foldhash rather than std's SipHash for the path and name@version maps: hashing
-// was a sixth of the lookups' cost, and foldhash is still seeded per process, so a
-// hostile lockfile cannot aim its keys at one bucket.
+// NOTE: foldhash rather than std's SipHash for the path and name@version maps: SipHash
+// was 6.5 % of a 100,000-package extraction, and foldhash is still seeded per process,
+// so a hostile lockfile cannot aim its keys at one bucket.
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 type HashSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
 
