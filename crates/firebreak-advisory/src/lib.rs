@@ -32,6 +32,7 @@
 #![warn(missing_docs)]
 
 mod error;
+mod index;
 mod matching;
 mod osv;
 mod severity;
