@@ -1,12 +1,13 @@
 //! The advisory store: one SQLite file (or memory) holding raw OSV records, an index from
 //! (ecosystem, normalised package name) to record ids, and where the records came from.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::{Cursor, Read, Write};
+use std::io::{Cursor, Read};
 use std::path::Path;
 
 use firebreak_core::{Ecosystem, Inventory, PackageId, PackageSource, normalize_name};
-use flate2::Compression;
+use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::{ImportError, RecordError, StoreError, ZipError};
@@ -207,12 +208,18 @@ impl Database {
         if version > SCHEMA_VERSION {
             return Err(StoreError::SchemaVersion { found: version, supported: SCHEMA_VERSION });
         }
-        conn.execute_batch("PRAGMA foreign_keys = ON;")?;
+        // Reads through a memory map: a scan's thousands of index lookups then copy no pages
+        // and make no system calls. SQLite caps the size at what the platform allows.
+        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA mmap_size = 2147483648;")?;
         if version == 1 {
             migrate_v1(&mut conn)?;
         }
-        conn.execute_batch(SCHEMA)?;
-        conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};"))?;
+        // A current file is only read here: setting `user_version` is a write transaction
+        // (a journal and an fsync) that every scan would pay for.
+        if version < SCHEMA_VERSION {
+            conn.execute_batch(SCHEMA)?;
+            conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};"))?;
+        }
         Ok(Database { conn })
     }
 
@@ -449,6 +456,7 @@ impl Database {
 
     /// The records (not withdrawn) that name this package, whatever the version.
     pub fn records_for(&self, ecosystem: Ecosystem, name: &str) -> Result<Vec<Record>, StoreError> {
+        let _read = self.conn.unchecked_transaction()?;
         let candidates = self.candidates(ecosystem, &normalize_name(ecosystem, name))?;
         let mut records = Vec::with_capacity(candidates.len());
         for (id, _) in &candidates {
@@ -461,6 +469,7 @@ impl Database {
 
     /// What affects `name@version` in `ecosystem`, merged by alias, malware first.
     pub fn query(&self, ecosystem: Ecosystem, name: &str, version: &str) -> Result<Vec<Match>, StoreError> {
+        let _read = self.conn.unchecked_transaction()?;
         let candidates = self.candidates(ecosystem, &normalize_name(ecosystem, name))?;
         let mut records = Vec::new();
         for id in hits(&candidates, ecosystem, version)? {
@@ -482,22 +491,30 @@ impl Database {
     /// inflated and parsed (once each, however many packages they affect). The pure steps
     /// run on all cores; SQLite is read from this thread only.
     pub fn match_inventory(&self, inventory: &Inventory) -> Result<Vec<PackageMatch>, StoreError> {
-        // 1. The index rows of every distinct name.
-        let mut by_name: HashMap<(Ecosystem, String), Candidates> = HashMap::new();
+        // One read transaction for the thousands of lookups: outside one, SQLite takes and
+        // drops its file lock and looks for a hot journal around every statement.
+        let _read = self.conn.unchecked_transaction()?;
+        // 1. The index rows of every distinct name, read in key order: neighbouring lookups
+        //    share B-tree pages.
         let mut wanted: Vec<(usize, &firebreak_core::Package, (Ecosystem, String))> = Vec::new();
         for (i, package) in inventory.packages.iter().enumerate() {
             if matches!(package.source, PackageSource::Path { .. }) {
                 continue;
             }
-            let key = (package.ecosystem, normalize_name(package.ecosystem, &package.name));
-            if !by_name.contains_key(&key) {
-                let candidates = self.candidates(key.0, &key.1)?;
+            wanted.push((i, package, (package.ecosystem, normalize_name(package.ecosystem, &package.name))));
+        }
+        let mut keys: Vec<(&str, &(Ecosystem, String))> =
+            wanted.iter().map(|(_, _, key)| (key.0.as_str(), key)).collect();
+        keys.sort_unstable_by(|a, b| (a.0, &a.1.1).cmp(&(b.0, &b.1.1)));
+        keys.dedup_by(|a, b| a.1 == b.1);
+        let mut by_name: HashMap<(Ecosystem, String), Candidates> = HashMap::with_capacity(keys.len());
+        for (_, key) in keys {
+            let candidates = self.candidates(key.0, &key.1)?;
+            if !candidates.is_empty() {
                 by_name.insert(key.clone(), candidates);
             }
-            if by_name.get(&key).is_some_and(|c| !c.is_empty()) {
-                wanted.push((i, package, key));
-            }
         }
+        wanted.retain(|(_, _, key)| by_name.contains_key(key));
         // 2. Which records affect each package's version, from the index rows alone.
         let chosen = parallel_map(&wanted, |(i, package, key)| {
             let candidates = by_name.get(key).map(Vec::as_slice).unwrap_or_default();
@@ -796,30 +813,59 @@ impl Importer<'_> {
     }
 }
 
+thread_local! {
+    // zlib state is a few hundred KiB that a fresh encoder or decoder allocates and zeroes:
+    // for 1-2 KiB records that cost more than the compression itself, so each thread keeps
+    // one of each and resets it.
+    static DEFLATE: RefCell<Compress> = RefCell::new(Compress::new(Compression::fast(), false));
+    static INFLATE: RefCell<Decompress> = RefCell::new(Decompress::new(false));
+}
+
 /// Raw deflate at the fastest level: OSV JSON shrinks about 4x even so, and imports of
 /// hundreds of thousands of records stay bound by parsing rather than compression.
 fn compress(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder =
-        flate2::write::DeflateEncoder::new(Vec::with_capacity(bytes.len() / 3), Compression::fast());
-    // Writing into a Vec cannot fail.
-    encoder.write_all(bytes).and_then(|()| encoder.finish()).unwrap_or_default()
+    DEFLATE.with_borrow_mut(|state| {
+        state.reset();
+        let mut out = Vec::with_capacity(bytes.len() / 3 + 64);
+        loop {
+            let consumed = usize::try_from(state.total_in()).unwrap_or(usize::MAX);
+            let input = bytes.get(consumed..).unwrap_or_default();
+            match state.compress_vec(input, &mut out, FlushCompress::Finish) {
+                Ok(flate2::Status::StreamEnd) => return out,
+                // Out of room: each round doubles it, so this ends.
+                Ok(_) => out.reserve(out.capacity().max(1024)),
+                // Compressing into memory has no failure but a bug; an empty blob is then
+                // reported as damaged when read, never misread.
+                Err(_) => return Vec::new(),
+            }
+        }
+    })
 }
 
 /// Inflates a stored record, bounded like a file read from disk.
 fn decompress(id: &str, bytes: &[u8]) -> Result<Vec<u8>, StoreError> {
-    let mut out = Vec::new();
-    let read = flate2::read::DeflateDecoder::new(bytes).take(MAX_FILE_BYTES + 1).read_to_end(&mut out);
-    let problem = match read {
-        Err(e) => Some(format!("stored bytes do not inflate: {e}")),
-        Ok(_) if out.len() as u64 > MAX_FILE_BYTES => {
-            Some(format!("stored record inflates past {MAX_FILE_BYTES} bytes"))
+    INFLATE.with_borrow_mut(|state| {
+        state.reset(false);
+        let mut out = Vec::with_capacity(bytes.len().saturating_mul(4).min(1 << 20));
+        loop {
+            let before = (state.total_in(), state.total_out());
+            let consumed = usize::try_from(before.0).unwrap_or(usize::MAX);
+            let input = bytes.get(consumed..).unwrap_or_default();
+            let status = state
+                .decompress_vec(input, &mut out, FlushDecompress::Finish)
+                .map_err(|e| corrupt(id, format!("stored bytes do not inflate: {e}")))?;
+            if status == flate2::Status::StreamEnd {
+                return Ok(out);
+            }
+            if out.len() as u64 > MAX_FILE_BYTES {
+                return Err(corrupt(id, format!("stored record inflates past {MAX_FILE_BYTES} bytes")));
+            }
+            if out.len() < out.capacity() && before == (state.total_in(), state.total_out()) {
+                return Err(corrupt(id, "stored bytes end before the record does".into()));
+            }
+            out.reserve(out.capacity().max(4096));
         }
-        Ok(_) => None,
-    };
-    match problem {
-        Some(message) => Err(corrupt(id, message)),
-        None => Ok(out),
-    }
+    })
 }
 
 fn corrupt(id: &str, message: String) -> StoreError {

@@ -505,3 +505,32 @@ fn damaged_index_row_is_reported() {
     assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
     assert!(err.to_string().contains("MAL-2025-46969"), "{err}");
 }
+
+/// A stored record cut short or replaced by bytes that are not deflate is an error naming
+/// the record.
+#[test]
+fn damaged_stored_record_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.db");
+    let mut db = Database::open(&path).unwrap();
+    db.load_default_snapshot().unwrap();
+    drop(db);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute(
+        "UPDATE advisories SET raw_deflate = substr(raw_deflate, 1, 40) WHERE id = 'MAL-2025-46969'",
+        [],
+    )
+    .unwrap();
+    conn.execute("UPDATE advisories SET raw_deflate = x'ffffffff' WHERE id = 'GHSA-f8vr-r385-rh5r'", [])
+        .unwrap();
+    drop(conn);
+    let db = Database::open(&path).unwrap();
+    for (ecosystem, name, version, id) in [
+        (Ecosystem::Npm, "chalk", "5.6.1", "MAL-2025-46969"),
+        (Ecosystem::CratesIo, "h2", "0.3.16", "GHSA-f8vr-r385-rh5r"),
+    ] {
+        let err = db.query(ecosystem, name, version).unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
+        assert!(err.to_string().contains(id), "{err}");
+    }
+}
