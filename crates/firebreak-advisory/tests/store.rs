@@ -244,6 +244,11 @@ fn zip_import_of_an_osv_export() {
     assert_eq!(report.errors[0].json_path.as_deref(), Some("$"));
     assert!(report.errors[0].message.contains("missing field `modified`"));
     assert_eq!(db.query(Ecosystem::PyPI, "litellm", "1.82.7").unwrap()[0].id, "MAL-2026-2144");
+    // The entries' deflate streams are kept as they are and read back as the files.
+    for (path, bytes) in default_snapshot_files() {
+        let record = firebreak_advisory::Record::from_slice(path, bytes).unwrap();
+        assert_eq!(db.raw(&record.id).unwrap().unwrap(), *bytes, "{path}");
+    }
     // The same archive again changes nothing.
     let again = db.import_zip(&zip).unwrap();
     assert_eq!((again.inserted, again.updated, again.unchanged), (0, 0, 59));
