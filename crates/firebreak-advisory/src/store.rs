@@ -1,5 +1,7 @@
-//! The advisory store: one SQLite file (or memory) holding raw OSV records, an index from
-//! (ecosystem, normalised package name) to record ids, and where the records came from.
+//! The advisory store: one SQLite file (or memory) holding raw OSV records (deflated), an
+//! index from (ecosystem, normalised package name) to record ids that carries each record's
+//! versions and ranges for that name (so that a scan parses only the records that affect a
+//! version), and where the records came from.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
