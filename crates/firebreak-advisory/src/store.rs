@@ -25,6 +25,9 @@ const SCHEMA_VERSION: i64 = 2;
 /// Largest single OSV file read from a directory; the biggest real records are a few MiB.
 const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
 
+/// Bytes of the file read through a memory map (`PRAGMA mmap_size`).
+const MMAP_SIZE: u64 = 2 * 1024 * 1024 * 1024;
+
 /// Most threads used; the writer of an import is one more.
 const MAX_WORKERS: usize = 8;
 
@@ -212,7 +215,7 @@ impl Database {
         }
         // Reads through a memory map: a scan's thousands of index lookups then copy no pages
         // and make no system calls. SQLite caps the size at what the platform allows.
-        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA mmap_size = 2147483648;")?;
+        conn.execute_batch(&format!("PRAGMA foreign_keys = ON; PRAGMA mmap_size = {MMAP_SIZE};"))?;
         if version == 1 {
             migrate_v1(&mut conn)?;
         }
@@ -329,9 +332,11 @@ impl Database {
         // id and name indexes in random order, and with a small cache every insert evicts and
         // re-reads pages. A scan reads each page about once, so there a big cache only adds
         // page faults; the default comes back after the import.
-        self.conn.execute_batch("PRAGMA cache_size = -65536;")?;
+        // No memory map while the file grows: SQLite would remap it as it extends, and an
+        // import reads back little that it did not just write.
+        self.conn.execute_batch("PRAGMA cache_size = -65536; PRAGMA mmap_size = 0;")?;
         let result = self.import_transaction(source, report, feed);
-        self.conn.execute_batch("PRAGMA cache_size = -2000;")?;
+        self.conn.execute_batch(&format!("PRAGMA cache_size = -2000; PRAGMA mmap_size = {MMAP_SIZE};"))?;
         result
     }
 
