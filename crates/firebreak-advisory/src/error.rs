@@ -144,6 +144,11 @@ pub enum StoreError {
         /// Highest version this build reads.
         supported: i64,
     },
+    /// The database file was written by an older firebreak in a layout this build cannot
+    /// convert (records stored uncompressed).
+    #[diagnostic(help("delete the database file and run `firebreak db update`"))]
+    #[error("advisory database was written by an older firebreak in a layout this build no longer reads")]
+    Outdated,
     /// A zip archive was refused.
     #[error("refused zip archive: {0}")]
     #[diagnostic(transparent)]

@@ -7,9 +7,10 @@
 //!   [`Ecosystem`](firebreak_core::Ecosystem), using that ecosystem's version order
 //!   (node-semver, PEP 440, Cargo semver, Go) and the OSV evaluation algorithm, and merge
 //!   records that share an alias into one [`Match`].
-//! - [`Database`] stores raw records with an index by (ecosystem, normalised name); it imports
-//!   directories and osv.dev `all.zip` archives (with size and ratio limits) and answers
-//!   [`Database::query`] and [`Database::match_inventory`].
+//! - [`Database`] stores raw records with an index by (ecosystem, normalised name) that
+//!   carries each record's versions and ranges, so that matching reads only the records that
+//!   affect a version; it imports directories and osv.dev `all.zip` archives (with size and
+//!   ratio limits) and answers [`Database::query`] and [`Database::match_inventory`].
 //!
 //! ```
 //! use firebreak_advisory::{Database, Kind};
@@ -32,6 +33,7 @@
 #![warn(missing_docs)]
 
 mod error;
+mod index;
 mod matching;
 mod osv;
 mod severity;

@@ -13,6 +13,7 @@ use std::collections::BTreeSet;
 use firebreak_core::{Ecosystem, Version, normalize_name};
 
 use crate::Timestamp;
+use crate::index::EntryRanges;
 use crate::osv::{Affected, Event, Kind, RangeType, Record};
 use crate::severity::Severity;
 
@@ -217,16 +218,44 @@ fn entry_hit(
     version: &str,
     parsed: Option<&Version>,
 ) -> Option<Reason> {
-    if affected.versions.iter().any(|l| versions_equal(ecosystem, l, version, parsed)) {
+    let ranges = affected.ranges.iter().map(|r| (r.kind, r.events.as_slice()));
+    hit_in(&affected.versions, ranges, ecosystem, version, parsed)
+}
+
+/// [`entry_hit`] on the parts of an entry, so that the store's compact index
+/// ([`EntryRanges`]) is judged by the very same code as a parsed record.
+fn hit_in<'a>(
+    versions: &[String],
+    mut ranges: impl Iterator<Item = (RangeType, &'a [Event])>,
+    ecosystem: Ecosystem,
+    version: &str,
+    parsed: Option<&Version>,
+) -> Option<Reason> {
+    if versions.iter().any(|l| versions_equal(ecosystem, l, version, parsed)) {
         return Some(Reason::Listed);
     }
     let v = parsed?;
-    affected.ranges.iter().find_map(|range| {
-        if !matches!(range.kind, RangeType::Semver | RangeType::Ecosystem) {
+    ranges.find_map(|(kind, events)| {
+        if !matches!(kind, RangeType::Semver | RangeType::Ecosystem) {
             return None;
         }
-        let events = parse_events(ecosystem, &range.events)?;
-        in_range(&events, v).then_some(Reason::Range(range.kind))
+        let events = parse_events(ecosystem, events)?;
+        in_range(&events, v).then_some(Reason::Range(kind))
+    })
+}
+
+/// Whether a record whose entries for the package are `entries` affects `version`
+/// (`parsed` is `parse_version(ecosystem, version)`): for a record that is not withdrawn,
+/// exactly when [`affects`] returns a hit.
+pub(crate) fn entries_hit(
+    entries: &[EntryRanges],
+    ecosystem: Ecosystem,
+    version: &str,
+    parsed: Option<&Version>,
+) -> bool {
+    entries.iter().any(|e| {
+        let ranges = e.ranges.iter().map(|(kind, events)| (*kind, events.as_slice()));
+        hit_in(&e.versions, ranges, ecosystem, version, parsed).is_some()
     })
 }
 

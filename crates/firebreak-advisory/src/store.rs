@@ -1,24 +1,41 @@
-//! The advisory store: one SQLite file (or memory) holding raw OSV records, an index from
-//! (ecosystem, normalised package name) to record ids, and where the records came from.
+//! The advisory store: one SQLite file (or memory) holding raw OSV records (deflated), an
+//! index from (ecosystem, normalised package name) to record ids that carries each record's
+//! versions and ranges for that name (so that a scan parses only the records that affect a
+//! version), and where the records came from.
 
-use std::collections::HashMap;
-use std::io::{Cursor, Read, Write};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::{Cursor, Read};
 use std::path::Path;
 
 use firebreak_core::{Ecosystem, Inventory, PackageId, PackageSource, normalize_name};
-use flate2::Compression;
+use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::Timestamp;
 use crate::error::{ImportError, RecordError, StoreError, ZipError};
-use crate::matching::{Match, match_records, osv_ecosystem};
+use crate::index::{self, EntryRanges};
+use crate::matching::{Match, entries_hit, match_records, osv_ecosystem, parse_version};
 use crate::osv::{Kind, Record};
 
-/// The schema this build writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 1;
+/// The schema this build writes (`PRAGMA user_version`). Version 2 added the compact
+/// matching data to the name index; a version 1 file is migrated when opened.
+const SCHEMA_VERSION: i64 = 2;
 
 /// Largest single OSV file read from a directory; the biggest real records are a few MiB.
 const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Bytes of the file read through a memory map (`PRAGMA mmap_size`).
+const MMAP_SIZE: u64 = 2 * 1024 * 1024 * 1024;
+
+/// Most threads used; the writer of an import is one more.
+const MAX_WORKERS: usize = 8;
+
+/// Results per import worker waiting for the writer: each holds one compressed record.
+const IN_FLIGHT: usize = 8;
+
+/// Items below which a scan step is not worth a thread.
+const MIN_PER_WORKER: usize = 64;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS sources (
@@ -44,6 +61,11 @@ CREATE TABLE IF NOT EXISTS affected_packages (
     ecosystem   TEXT NOT NULL,
     name        TEXT NOT NULL,
     advisory_id TEXT NOT NULL REFERENCES advisories(id) ON DELETE CASCADE,
+    -- The record's `withdrawn`, so that a scan reads nothing but this table to choose.
+    withdrawn   INTEGER NOT NULL,
+    -- The versions and ranges of the record's entries for this package (crate::index): a
+    -- scan decides from them which records affect a version and reads only those.
+    matching    BLOB NOT NULL,
     PRIMARY KEY (ecosystem, name, advisory_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS affected_packages_by_advisory ON affected_packages(advisory_id);
@@ -186,14 +208,23 @@ impl Database {
         Database::init(Connection::open_in_memory()?)
     }
 
-    fn init(conn: Connection) -> Result<Database, StoreError> {
+    fn init(mut conn: Connection) -> Result<Database, StoreError> {
         let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
         if version > SCHEMA_VERSION {
             return Err(StoreError::SchemaVersion { found: version, supported: SCHEMA_VERSION });
         }
-        conn.execute_batch("PRAGMA foreign_keys = ON;")?;
-        conn.execute_batch(SCHEMA)?;
-        conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};"))?;
+        // Reads through a memory map: a scan's thousands of index lookups then copy no pages
+        // and make no system calls. SQLite caps the size at what the platform allows.
+        conn.execute_batch(&format!("PRAGMA foreign_keys = ON; PRAGMA mmap_size = {MMAP_SIZE};"))?;
+        if version == 1 {
+            migrate_v1(&mut conn)?;
+        }
+        // A current file is only read here: setting `user_version` is a write transaction
+        // (a journal and an fsync) that every scan would pay for.
+        if version < SCHEMA_VERSION {
+            conn.execute_batch(SCHEMA)?;
+            conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};"))?;
+        }
         Ok(Database { conn })
     }
 
@@ -212,18 +243,18 @@ impl Database {
         let mut errors = Vec::new();
         collect_json_files(path, &mut files, &mut errors)?;
         files.sort();
-        let root = path.to_path_buf();
         let mut report = ImportReport { errors, ..ImportReport::default() };
-        let inputs = files.into_iter().map(|file| {
-            let name = file.strip_prefix(&root).unwrap_or(&file).display().to_string();
-            let bytes = read_bounded(&file).map_err(|message| ImportError {
-                file: name.clone(),
-                json_path: None,
-                message,
-            });
-            (name, bytes)
-        });
-        self.import_inputs(source, inputs, &mut report)?;
+        let read = |(): &mut (), i: usize| {
+            let Some(file) = files.get(i) else { return Prepared::Skip };
+            let name = file.strip_prefix(path).unwrap_or(file).display().to_string();
+            match read_bounded(file) {
+                Ok(bytes) => prepare(&name, &bytes, None),
+                Err(message) => Prepared::Failed(ImportError { file: name, json_path: None, message }),
+            }
+        };
+        self.with_importer(source, &mut report, |importer, report| {
+            parallel_ordered(files.len(), || (), read, |prepared| importer.add(prepared, report))
+        })?;
         Ok(report)
     }
 
@@ -241,21 +272,33 @@ impl Database {
         bytes: &[u8],
         limits: &ZipLimits,
     ) -> Result<ImportReport, StoreError> {
-        let mut archive =
+        let archive =
             zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| ZipError::Unreadable(e.to_string()))?;
         if archive.len() > limits.max_entries {
             return Err(ZipError::TooManyEntries { found: archive.len(), limit: limits.max_entries }.into());
         }
         let mut report = ImportReport::default();
-        // Entries are inflated and stored one at a time, so memory stays at one entry.
+        // Each worker inflates and parses its own entries through its own handle on the
+        // archive; this thread stores them in entry order and keeps the running total.
+        let read = |archive: &mut zip::ZipArchive<Cursor<&[u8]>>, i: usize| {
+            read_zip_entry(archive, i, limits)
+                .map(|entry| entry.map(|e| (e.data.len() as u64, prepare(&e.name, &e.data, e.deflated))))
+        };
         self.with_importer(source, &mut report, |importer, report| {
             let mut total: u64 = 0;
-            for i in 0..archive.len() {
-                if let Some((name, data)) = read_zip_entry(&mut archive, i, limits, &mut total)? {
-                    importer.add(name, Ok(data), report)?;
-                }
-            }
-            Ok(())
+            parallel_ordered(
+                archive.len(),
+                || archive.clone(),
+                read,
+                |entry| {
+                    let Some((size, prepared)) = entry? else { return Ok(()) };
+                    total = total.saturating_add(size);
+                    if total > limits.max_total_size {
+                        return Err(ZipError::TotalTooLarge { limit: limits.max_total_size }.into());
+                    }
+                    importer.add(prepared, report)
+                },
+            )
         })?;
         Ok(report)
     }
@@ -266,24 +309,16 @@ impl Database {
         source: &SourceInfo,
         files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
     ) -> Result<ImportReport, StoreError> {
+        let files: Vec<(&str, &[u8])> = files.into_iter().collect();
         let mut report = ImportReport::default();
-        let inputs = files.into_iter().map(|(n, b)| (n.to_owned(), Ok(b.to_vec())));
-        self.import_inputs(source, inputs, &mut report)?;
+        let read = |(): &mut (), i: usize| match files.get(i) {
+            Some((name, bytes)) => prepare(name, bytes, None),
+            None => Prepared::Skip,
+        };
+        self.with_importer(source, &mut report, |importer, report| {
+            parallel_ordered(files.len(), || (), read, |prepared| importer.add(prepared, report))
+        })?;
         Ok(report)
-    }
-
-    fn import_inputs(
-        &mut self,
-        source: &SourceInfo,
-        inputs: impl Iterator<Item = (String, Result<Vec<u8>, ImportError>)>,
-        report: &mut ImportReport,
-    ) -> Result<(), StoreError> {
-        self.with_importer(source, report, |importer, report| {
-            for (name, bytes) in inputs {
-                importer.add(name, bytes, report)?;
-            }
-            Ok(())
-        })
     }
 
     /// Runs `feed` in one transaction; an error from it rolls everything back.
@@ -297,9 +332,11 @@ impl Database {
         // id and name indexes in random order, and with a small cache every insert evicts and
         // re-reads pages. A scan reads each page about once, so there a big cache only adds
         // page faults; the default comes back after the import.
-        self.conn.execute_batch("PRAGMA cache_size = -65536;")?;
+        // No memory map while the file grows: SQLite would remap it as it extends, and an
+        // import reads back little that it did not just write.
+        self.conn.execute_batch("PRAGMA cache_size = -65536; PRAGMA mmap_size = 0;")?;
         let result = self.import_transaction(source, report, feed);
-        self.conn.execute_batch("PRAGMA cache_size = -2000;")?;
+        self.conn.execute_batch(&format!("PRAGMA cache_size = -2000; PRAGMA mmap_size = {MMAP_SIZE};"))?;
         result
     }
 
@@ -323,9 +360,7 @@ impl Database {
                        raw_deflate = excluded.raw_deflate",
                 )?,
                 unindex: tx.prepare("DELETE FROM affected_packages WHERE advisory_id = ?1")?,
-                index: tx.prepare(
-                    "INSERT OR IGNORE INTO affected_packages (ecosystem, name, advisory_id) VALUES (?1, ?2, ?3)",
-                )?,
+                index: tx.prepare(INSERT_INDEX_ROW)?,
                 source: &source.name,
             };
             feed(&mut importer, report)?;
@@ -428,24 +463,27 @@ impl Database {
 
     /// The records (not withdrawn) that name this package, whatever the version.
     pub fn records_for(&self, ecosystem: Ecosystem, name: &str) -> Result<Vec<Record>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT a.id, a.raw_deflate FROM affected_packages p JOIN advisories a ON a.id = p.advisory_id
-             WHERE p.ecosystem = ?1 AND p.name = ?2 AND a.withdrawn = 0 ORDER BY a.id",
-        )?;
-        let rows = stmt.query_map(params![ecosystem.as_str(), normalize_name(ecosystem, name)], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, Vec<u8>>(1)?))
-        })?;
-        let mut records = Vec::new();
-        for row in rows {
-            let (id, raw) = row?;
-            records.push(Record::from_slice(&id, &decompress(&id, &raw)?)?);
+        let _read = self.conn.unchecked_transaction()?;
+        let candidates = self.candidates(ecosystem, &normalize_name(ecosystem, name))?;
+        let mut records = Vec::with_capacity(candidates.len());
+        for (id, _) in &candidates {
+            if let Some(raw) = self.compressed(id)? {
+                records.push(Record::from_slice(id, &decompress(id, &raw)?)?);
+            }
         }
         Ok(records)
     }
 
     /// What affects `name@version` in `ecosystem`, merged by alias, malware first.
     pub fn query(&self, ecosystem: Ecosystem, name: &str, version: &str) -> Result<Vec<Match>, StoreError> {
-        let records = self.records_for(ecosystem, name)?;
+        let _read = self.conn.unchecked_transaction()?;
+        let candidates = self.candidates(ecosystem, &normalize_name(ecosystem, name))?;
+        let mut records = Vec::new();
+        for id in hits(&candidates, ecosystem, version)? {
+            if let Some(raw) = self.compressed(id)? {
+                records.push(Record::from_slice(id, &decompress(id, &raw)?)?);
+            }
+        }
         Ok(match_records(&records, ecosystem, name, version))
     }
 
@@ -455,36 +493,273 @@ impl Database {
     /// Packages from a local path (workspace members, `file:` dependencies) are skipped: they
     /// were never downloaded from the registry that advisories are about, and a local package
     /// that happens to share a registry name and version must not be reported as malware.
+    ///
+    /// The index rows decide which records affect each version; only those records are read,
+    /// inflated and parsed (once each, however many packages they affect). The pure steps
+    /// run on all cores; SQLite is read from this thread only.
     pub fn match_inventory(&self, inventory: &Inventory) -> Result<Vec<PackageMatch>, StoreError> {
-        let mut cache: HashMap<(Ecosystem, String), Vec<Record>> = HashMap::new();
-        let mut out = Vec::new();
+        // One read transaction for the thousands of lookups: outside one, SQLite takes and
+        // drops its file lock and looks for a hot journal around every statement.
+        let _read = self.conn.unchecked_transaction()?;
+        // 1. The index rows of every distinct name, read in key order: neighbouring lookups
+        //    share B-tree pages.
+        let mut wanted: Vec<(usize, &firebreak_core::Package, (Ecosystem, String))> = Vec::new();
         for (i, package) in inventory.packages.iter().enumerate() {
             if matches!(package.source, PackageSource::Path { .. }) {
                 continue;
             }
-            let key = (package.ecosystem, normalize_name(package.ecosystem, &package.name));
-            if !cache.contains_key(&key) {
-                let records = self.records_for(package.ecosystem, &package.name)?;
-                cache.insert(key.clone(), records);
+            wanted.push((i, package, (package.ecosystem, normalize_name(package.ecosystem, &package.name))));
+        }
+        let mut keys: Vec<(&str, &(Ecosystem, String))> =
+            wanted.iter().map(|(_, _, key)| (key.0.as_str(), key)).collect();
+        keys.sort_unstable_by(|a, b| (a.0, &a.1.1).cmp(&(b.0, &b.1.1)));
+        keys.dedup_by(|a, b| a.1 == b.1);
+        let mut by_name: HashMap<(Ecosystem, String), Candidates> = HashMap::with_capacity(keys.len());
+        for (_, key) in keys {
+            let candidates = self.candidates(key.0, &key.1)?;
+            if !candidates.is_empty() {
+                by_name.insert(key.clone(), candidates);
             }
-            let records = cache.get(&key).map(Vec::as_slice).unwrap_or_default();
-            if records.is_empty() {
-                continue;
+        }
+        wanted.retain(|(_, _, key)| by_name.contains_key(key));
+        // 2. Which records affect each package's version, from the index rows alone.
+        let chosen = parallel_map(&wanted, |(i, package, key)| {
+            let candidates = by_name.get(key).map(Vec::as_slice).unwrap_or_default();
+            hits(candidates, package.ecosystem, &package.version).map(|ids| (*i, *package, ids))
+        });
+        let chosen: Vec<(usize, &firebreak_core::Package, Vec<&str>)> = chosen
+            .into_iter()
+            .filter(|r| r.as_ref().map_or(true, |(_, _, ids)| !ids.is_empty()))
+            .collect::<Result<_, _>>()?;
+        // 3. Those records, each read once, inflated and parsed in parallel.
+        let ids: BTreeSet<&str> = chosen.iter().flat_map(|(_, _, ids)| ids.iter().copied()).collect();
+        let mut compressed = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(raw) = self.compressed(id)? {
+                compressed.push((id, raw));
             }
-            let matches = match_records(records, package.ecosystem, &package.name, &package.version);
-            if matches.is_empty() {
-                continue;
-            }
-            out.push(PackageMatch {
-                package: PackageId(u32::try_from(i).unwrap_or(u32::MAX)),
+        }
+        let parsed = parallel_map(&compressed, |(id, raw)| {
+            decompress(id, raw).and_then(|bytes| Ok(Record::from_slice(id, &bytes)?))
+        });
+        let mut records: HashMap<&str, Record> = HashMap::with_capacity(parsed.len());
+        for ((id, _), record) in compressed.iter().zip(parsed) {
+            records.insert(id, record?);
+        }
+        // 4. The full match (reasons, fixes, merging by alias) on the chosen records only.
+        let matched = parallel_map(&chosen, |(i, package, ids)| {
+            let matches = match_records(
+                ids.iter().filter_map(|id| records.get(id)),
+                package.ecosystem,
+                &package.name,
+                &package.version,
+            );
+            (!matches.is_empty()).then(|| PackageMatch {
+                package: PackageId(u32::try_from(*i).unwrap_or(u32::MAX)),
                 ecosystem: package.ecosystem,
                 name: package.name.clone(),
                 version: package.version.clone(),
                 matches,
+            })
+        });
+        Ok(matched.into_iter().flatten().collect())
+    }
+
+    /// The index rows (record id, compact matching data) of the records, not withdrawn, that
+    /// name this package, by id.
+    fn candidates(&self, ecosystem: Ecosystem, normalized: &str) -> Result<Candidates, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT advisory_id, matching FROM affected_packages
+             WHERE ecosystem = ?1 AND name = ?2 AND withdrawn = 0 ORDER BY advisory_id",
+        )?;
+        let rows = stmt.query_map(params![ecosystem.as_str(), normalized], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, Vec<u8>>(1)?))
+        })?;
+        rows.collect::<Result<_, _>>().map_err(StoreError::from)
+    }
+
+    /// The stored, compressed bytes of one record.
+    fn compressed(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT raw_deflate FROM advisories WHERE id = ?1")?;
+        Ok(stmt.query_row(params![id], |row| row.get(0)).optional()?)
+    }
+}
+
+/// Index rows of one name: record id and compact matching data ([`crate::index`]).
+type Candidates = Vec<(String, Vec<u8>)>;
+
+/// The ids, among `candidates`, of the records that affect `version`: exactly those for
+/// which [`crate::affects`] would return a hit, decided without reading the records.
+fn hits<'c>(
+    candidates: &'c [(String, Vec<u8>)],
+    ecosystem: Ecosystem,
+    version: &str,
+) -> Result<Vec<&'c str>, StoreError> {
+    let parsed = parse_version(ecosystem, version);
+    let mut out = Vec::new();
+    for (id, matching) in candidates {
+        let entries = index::decode(matching).ok_or_else(|| {
+            corrupt(id, "the index row's matching data is not in the form this build writes".into())
+        })?;
+        if entries_hit(&entries, ecosystem, version, parsed.as_ref()) {
+            out.push(id.as_str());
+        }
+    }
+    Ok(out)
+}
+
+/// How many threads the pure parts of imports and scans use.
+fn workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, MAX_WORKERS)
+}
+
+/// `f` over `items` on all cores, results in `items`' order.
+fn parallel_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
+    let workers = workers().min(items.len() / MIN_PER_WORKER).max(1);
+    if workers == 1 {
+        return items.iter().map(f).collect();
+    }
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(items.len().div_ceil(workers))
+            .map(|chunk| scope.spawn(move || chunk.iter().map(f).collect::<Vec<U>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    })
+}
+
+/// Runs `work` for `0..count` on worker threads (each with its own state from `init`) and
+/// hands the results to `consume` on this thread in index order, so that an import stores
+/// records in the order it did one at a time and reports errors in that order. At most
+/// [`IN_FLIGHT`] results per worker wait for `consume`, which bounds memory. An error from
+/// `consume` stops the workers.
+fn parallel_ordered<S, T: Send>(
+    count: usize,
+    init: impl Fn() -> S + Sync,
+    work: impl Fn(&mut S, usize) -> T + Sync,
+    mut consume: impl FnMut(T) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let workers = workers().min(count).max(1);
+    let (init, work) = (&init, &work);
+    std::thread::scope(|scope| {
+        let mut receivers = Vec::with_capacity(workers);
+        for first in 0..workers {
+            let (sender, receiver) = std::sync::mpsc::sync_channel(IN_FLIGHT);
+            receivers.push(receiver);
+            scope.spawn(move || {
+                let mut state = init();
+                for i in (first..count).step_by(workers) {
+                    // The receiver is gone when `consume` failed: stop.
+                    if sender.send(work(&mut state, i)).is_err() {
+                        return;
+                    }
+                }
             });
         }
-        Ok(out)
+        for i in 0..count {
+            // A worker that panicked closes its channel; the scope re-raises its panic.
+            let Some(Ok(item)) = receivers.get(i % workers).map(std::sync::mpsc::Receiver::recv) else {
+                break;
+            };
+            consume(item)?;
+        }
+        Ok(())
+    })
+}
+
+/// One input made ready for the store on a worker thread: parsed, compressed, indexed.
+enum Prepared {
+    /// Not a record file (a directory or non-JSON zip entry): not counted.
+    Skip,
+    /// A file that could not be read or parsed.
+    Failed(ImportError),
+    /// A record ready to store.
+    Record(Box<PreparedRecord>),
+}
+
+struct PreparedRecord {
+    id: String,
+    modified: String,
+    seconds: i64,
+    nanos: i64,
+    withdrawn: bool,
+    kind: Kind,
+    compressed: Vec<u8>,
+    /// (ecosystem, normalised name, compact matching data), one per distinct name.
+    index: Vec<(String, String, Vec<u8>)>,
+}
+
+/// Parses, indexes and compresses one file; `deflated` is its raw deflate stream when the
+/// caller already has it.
+fn prepare(name: &str, bytes: &[u8], deflated: Option<Vec<u8>>) -> Prepared {
+    let record = match Record::from_slice(name, bytes) {
+        Ok(r) => r,
+        Err(e) => return Prepared::Failed(e.into()),
+    };
+    Prepared::Record(Box::new(PreparedRecord {
+        modified: record.modified.to_string(),
+        seconds: record.modified.unix_seconds(),
+        nanos: i64::from(record.modified.subsec_nanos()),
+        withdrawn: record.is_withdrawn(),
+        kind: record.kind(),
+        compressed: deflated.unwrap_or_else(|| compress(bytes)),
+        index: index_rows(&record),
+        id: record.id,
+    }))
+}
+
+/// The index rows of a record: one per distinct (ecosystem, normalised name), carrying the
+/// record's entries for that name. Names of ecosystems firebreak does not know get a row
+/// without entries (they are listed, never matched).
+fn index_rows(record: &Record) -> Vec<(String, String, Vec<u8>)> {
+    let mut names: BTreeMap<(String, String), Vec<EntryRanges>> = BTreeMap::new();
+    for affected in &record.affected {
+        let Some(package) = &affected.package else { continue };
+        let entries = names.entry(index_name(&package.ecosystem, &package.name)).or_default();
+        if osv_ecosystem(&package.ecosystem).is_some() {
+            entries.push(EntryRanges::of(affected));
+        }
     }
+    names.into_iter().map(|((ecosystem, name), entries)| (ecosystem, name, index::encode(&entries))).collect()
+}
+
+const INSERT_INDEX_ROW: &str =
+    "INSERT OR IGNORE INTO affected_packages (ecosystem, name, advisory_id, withdrawn, matching)
+     VALUES (?1, ?2, ?3, ?4, ?5)";
+
+/// Rebuilds the name index of a version 1 file, whose rows had no matching data, from the
+/// stored records, in one transaction.
+fn migrate_v1(conn: &mut Connection) -> Result<(), StoreError> {
+    let has_deflate: bool = conn.query_row(
+        "SELECT COUNT(*) FROM pragma_table_info('advisories') WHERE name = 'raw_deflate'",
+        [],
+        |row| row.get(0),
+    )?;
+    if !has_deflate {
+        return Err(StoreError::Outdated);
+    }
+    let tx = conn.transaction()?;
+    tx.execute_batch("DROP TABLE IF EXISTS affected_packages;")?;
+    tx.execute_batch(SCHEMA)?;
+    {
+        let mut read = tx.prepare("SELECT id, withdrawn, raw_deflate FROM advisories")?;
+        let mut insert = tx.prepare(INSERT_INDEX_ROW)?;
+        let mut rows = read.query([])?;
+        while let Some(row) = rows.next()? {
+            let (id, withdrawn, raw): (String, bool, Vec<u8>) = (row.get(0)?, row.get(1)?, row.get(2)?);
+            let record = Record::from_slice(&id, &decompress(&id, &raw)?)?;
+            for (ecosystem, name, matching) in index_rows(&record) {
+                insert.execute(params![ecosystem, name, id, withdrawn, matching])?;
+            }
+        }
+    }
+    tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};"))?;
+    tx.commit()?;
+    Ok(())
 }
 
 /// Prepared statements of one import transaction.
@@ -499,30 +774,22 @@ struct Importer<'t> {
 impl Importer<'_> {
     /// Stores one file's record unless the store has the same or a newer `modified`. A file
     /// that does not parse is recorded in the report; only database failures stop the import.
-    fn add(
-        &mut self,
-        name: String,
-        bytes: Result<Vec<u8>, ImportError>,
-        report: &mut ImportReport,
-    ) -> Result<(), StoreError> {
-        report.files += 1;
-        let bytes = match bytes {
-            Ok(b) => b,
-            Err(e) => {
+    fn add(&mut self, prepared: Prepared, report: &mut ImportReport) -> Result<(), StoreError> {
+        let record = match prepared {
+            Prepared::Skip => return Ok(()),
+            Prepared::Failed(e) => {
+                report.files += 1;
                 report.errors.push(e);
                 return Ok(());
             }
-        };
-        let record = match Record::from_slice(&name, &bytes) {
-            Ok(r) => r,
-            Err(e) => {
-                report.errors.push(e.into());
-                return Ok(());
+            Prepared::Record(r) => {
+                report.files += 1;
+                r
             }
         };
         let stored: Option<(i64, i64)> =
             self.existing.query_row(params![record.id], |row| Ok((row.get(0)?, row.get(1)?))).optional()?;
-        let incoming = (record.modified.unix_seconds(), i64::from(record.modified.subsec_nanos()));
+        let incoming = (record.seconds, record.nanos);
         match stored {
             Some(old) if old >= incoming => {
                 report.unchanged += 1;
@@ -531,61 +798,93 @@ impl Importer<'_> {
             Some(_) => report.updated += 1,
             None => report.inserted += 1,
         }
-        if record.is_withdrawn() {
+        if record.withdrawn {
             report.withdrawn += 1;
         }
         self.upsert.execute(params![
             record.id,
-            record.modified.to_string(),
+            record.modified,
             incoming.0,
             incoming.1,
-            record.is_withdrawn(),
-            record.kind().as_str(),
+            record.withdrawn,
+            record.kind.as_str(),
             self.source,
-            compress(&bytes),
+            record.compressed,
         ])?;
         // A new record has no index rows to drop.
         if stored.is_some() {
             self.unindex.execute(params![record.id])?;
         }
-        for package in record.affected.iter().filter_map(|a| a.package.as_ref()) {
-            let (ecosystem, name) = index_name(&package.ecosystem, &package.name);
-            self.index.execute(params![ecosystem, name, record.id])?;
+        for (ecosystem, name, matching) in &record.index {
+            self.index.execute(params![ecosystem, name, record.id, record.withdrawn, matching])?;
         }
         Ok(())
     }
 }
 
+thread_local! {
+    // zlib state is a few hundred KiB that a fresh encoder or decoder allocates and zeroes:
+    // for 1-2 KiB records that cost more than the compression itself, so each thread keeps
+    // one of each and resets it.
+    static DEFLATE: RefCell<Compress> = RefCell::new(Compress::new(Compression::fast(), false));
+    static INFLATE: RefCell<Decompress> = RefCell::new(Decompress::new(false));
+}
+
 /// Raw deflate at the fastest level: OSV JSON shrinks about 4x even so, and imports of
 /// hundreds of thousands of records stay bound by parsing rather than compression.
 fn compress(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder =
-        flate2::write::DeflateEncoder::new(Vec::with_capacity(bytes.len() / 3), Compression::fast());
-    // Writing into a Vec cannot fail.
-    encoder.write_all(bytes).and_then(|()| encoder.finish()).unwrap_or_default()
+    DEFLATE.with_borrow_mut(|state| {
+        state.reset();
+        let mut out = Vec::with_capacity(bytes.len() / 3 + 64);
+        loop {
+            let consumed = usize::try_from(state.total_in()).unwrap_or(usize::MAX);
+            let input = bytes.get(consumed..).unwrap_or_default();
+            match state.compress_vec(input, &mut out, FlushCompress::Finish) {
+                Ok(flate2::Status::StreamEnd) => return out,
+                // Out of room: each round doubles it, so this ends.
+                Ok(_) => out.reserve(out.capacity().max(1024)),
+                // Compressing into memory has no failure but a bug; an empty blob is then
+                // reported as damaged when read, never misread.
+                Err(_) => return Vec::new(),
+            }
+        }
+    })
 }
 
 /// Inflates a stored record, bounded like a file read from disk.
 fn decompress(id: &str, bytes: &[u8]) -> Result<Vec<u8>, StoreError> {
-    let mut out = Vec::new();
-    let read = flate2::read::DeflateDecoder::new(bytes).take(MAX_FILE_BYTES + 1).read_to_end(&mut out);
-    let problem = match read {
-        Err(e) => Some(format!("stored bytes do not inflate: {e}")),
-        Ok(_) if out.len() as u64 > MAX_FILE_BYTES => {
-            Some(format!("stored record inflates past {MAX_FILE_BYTES} bytes"))
+    INFLATE.with_borrow_mut(|state| {
+        state.reset(false);
+        let mut out = Vec::with_capacity(bytes.len().saturating_mul(4).min(1 << 20));
+        loop {
+            let before = (state.total_in(), state.total_out());
+            let consumed = usize::try_from(before.0).unwrap_or(usize::MAX);
+            let input = bytes.get(consumed..).unwrap_or_default();
+            let status = state
+                .decompress_vec(input, &mut out, FlushDecompress::Finish)
+                .map_err(|e| corrupt(id, format!("stored bytes do not inflate: {e}")))?;
+            if status == flate2::Status::StreamEnd {
+                return Ok(out);
+            }
+            if out.len() as u64 > MAX_FILE_BYTES {
+                return Err(corrupt(id, format!("stored record inflates past {MAX_FILE_BYTES} bytes")));
+            }
+            if out.len() < out.capacity() && before == (state.total_in(), state.total_out()) {
+                return Err(corrupt(id, "stored bytes end before the record does".into()));
+            }
+            out.reserve(out.capacity().max(4096));
         }
-        Ok(_) => None,
-    };
-    match problem {
-        Some(message) => Err(StoreError::Corrupt(RecordError {
-            file: id.to_owned(),
-            json_path: "$".into(),
-            line: None,
-            column: None,
-            message,
-        })),
-        None => Ok(out),
-    }
+    })
+}
+
+fn corrupt(id: &str, message: String) -> StoreError {
+    StoreError::Corrupt(RecordError {
+        file: id.to_owned(),
+        json_path: "$".into(),
+        line: None,
+        column: None,
+        message,
+    })
 }
 
 /// The index key: the base ecosystem and, for the ecosystems firebreak knows, the name as
@@ -671,13 +970,13 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-/// Inflates entry `i` within the limits; `None` for directories and non-JSON entries.
+/// Inflates entry `i` within the per-entry limits (the caller keeps the total); `None` for
+/// directories and non-JSON entries.
 fn read_zip_entry(
     archive: &mut zip::ZipArchive<Cursor<&[u8]>>,
     i: usize,
     limits: &ZipLimits,
-    total: &mut u64,
-) -> Result<Option<(String, Vec<u8>)>, ZipError> {
+) -> Result<Option<ZipEntry>, ZipError> {
     let entry = archive
         .by_index(i)
         .map_err(|e| ZipError::Entry { entry: format!("#{i}"), message: e.to_string() })?;
@@ -689,6 +988,7 @@ fn read_zip_entry(
         return Err(ZipError::EntryTooLarge { entry: name, limit: limits.max_entry_size });
     }
     let compressed = entry.compressed_size();
+    let deflated = entry.compression() == zip::CompressionMethod::Deflated;
     let mut data = Vec::new();
     // The declared size is only a hint: read at most one byte past the limit.
     entry
@@ -711,11 +1011,31 @@ fn read_zip_entry(
             });
         }
     }
-    *total = total.saturating_add(size);
-    if *total > limits.max_total_size {
-        return Err(ZipError::TotalTooLarge { limit: limits.max_total_size });
-    }
-    Ok(Some((name, data)))
+    // A deflated entry is already what the store keeps (raw deflate of the file's bytes;
+    // reading it whole above checked its CRC): copy it rather than compress again, which
+    // was a fifth of an import's time. A stream larger than its content is compressed anew.
+    let raw = if deflated {
+        let mut raw = Vec::with_capacity(usize::try_from(compressed).unwrap_or(0).min(data.len()));
+        archive
+            .by_index_raw(i)
+            .map_err(|e| ZipError::Entry { entry: name.clone(), message: e.to_string() })?
+            .take(size + 1)
+            .read_to_end(&mut raw)
+            .map_err(|e| ZipError::Entry { entry: name.clone(), message: e.to_string() })?;
+        (raw.len() as u64 <= size).then_some(raw)
+    } else {
+        None
+    };
+    Ok(Some(ZipEntry { name, data, deflated: raw }))
+}
+
+/// A JSON entry of a zip archive.
+struct ZipEntry {
+    name: String,
+    /// The inflated file.
+    data: Vec<u8>,
+    /// The entry's raw deflate stream, when it was stored deflated.
+    deflated: Option<Vec<u8>>,
 }
 
 #[cfg(test)]

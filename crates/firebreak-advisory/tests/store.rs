@@ -244,6 +244,11 @@ fn zip_import_of_an_osv_export() {
     assert_eq!(report.errors[0].json_path.as_deref(), Some("$"));
     assert!(report.errors[0].message.contains("missing field `modified`"));
     assert_eq!(db.query(Ecosystem::PyPI, "litellm", "1.82.7").unwrap()[0].id, "MAL-2026-2144");
+    // The entries' deflate streams are kept as they are and read back as the files.
+    for (path, bytes) in default_snapshot_files() {
+        let record = firebreak_advisory::Record::from_slice(path, bytes).unwrap();
+        assert_eq!(db.raw(&record.id).unwrap().unwrap(), *bytes, "{path}");
+    }
     // The same archive again changes nothing.
     let again = db.import_zip(&zip).unwrap();
     assert_eq!((again.inserted, again.updated, again.unchanged), (0, 0, 59));
@@ -350,5 +355,187 @@ fn inventory_matching() {
     // The batch answers what single queries answer.
     for p in &found {
         assert_eq!(db.query(p.ecosystem, &p.name, &p.version).unwrap(), p.matches);
+    }
+}
+
+/// Versions worth asking about for one package of a record: every version the records
+/// name, each nudged down and up, and the ends of the line.
+fn probe_versions(ecosystem: Ecosystem, named: &[String]) -> Vec<String> {
+    let mut out =
+        vec!["0.0.0".to_owned(), "0.0.1".to_owned(), "999.0.0".to_owned(), "not a version".to_owned()];
+    for v in named {
+        let bare = v.trim_start_matches('v');
+        out.push(v.clone());
+        out.push(format!("{bare}.1"));
+        out.push(format!("{bare}-rc.1"));
+        if let Some((head, last)) = bare.rsplit_once('.')
+            && let Ok(n) = last.parse::<u64>()
+        {
+            out.push(format!("{head}.{}", n + 1));
+            if n > 0 {
+                out.push(format!("{head}.{}", n - 1));
+            }
+        }
+    }
+    if ecosystem == Ecosystem::Go {
+        out = out.into_iter().map(|v| if v.starts_with('v') { v } else { format!("v{v}") }).collect();
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The index rows decide which records to read; the answer must be exactly what matching
+/// every record naming the package gives, for every version the real records name and
+/// their neighbours, one package at a time and for a whole inventory.
+#[test]
+fn index_decides_as_the_records_do() {
+    let db = Database::from_default_snapshot().unwrap();
+    let mut packages: std::collections::BTreeMap<(Ecosystem, String), Vec<String>> = Default::default();
+    for (name, bytes) in default_snapshot_files() {
+        let record = firebreak_advisory::Record::from_slice(name, bytes).unwrap();
+        for affected in &record.affected {
+            let Some(package) = &affected.package else { continue };
+            let Some(ecosystem) = firebreak_advisory::osv_ecosystem(&package.ecosystem) else { continue };
+            let named = packages.entry((ecosystem, package.name.clone())).or_default();
+            named.extend(affected.versions.iter().cloned());
+            for range in &affected.ranges {
+                named.extend(range.events.iter().map(|e| e.version().to_owned()));
+            }
+        }
+    }
+    let mut b = InventoryBuilder::new("mixed.lock", "test/mixed");
+    let mut expected = Vec::new();
+    let (mut asked, mut affected) = (0, 0);
+    for ((ecosystem, name), named) in &packages {
+        let records = db.records_for(*ecosystem, name).unwrap();
+        assert!(!records.is_empty(), "{name}");
+        for version in probe_versions(*ecosystem, named) {
+            let full = firebreak_advisory::match_records(&records, *ecosystem, name, &version);
+            assert_eq!(db.query(*ecosystem, name, &version).unwrap(), full, "{name}@{version}");
+            let id = b.distinct_package(*ecosystem, name, &version);
+            asked += 1;
+            if !full.is_empty() {
+                affected += 1;
+                expected.push((id.0, full));
+            }
+        }
+    }
+    // The probes reach both sides of the ranges.
+    assert!(asked > 500 && affected > 100 && asked - affected > 100, "{asked} asked, {affected} affected");
+    let found = db.match_inventory(&b.finish()).unwrap();
+    let found: Vec<_> = found.into_iter().map(|p| (p.package.0, p.matches)).collect();
+    assert_eq!(found, expected);
+}
+
+/// The version 1 layout, before the name index carried the matching data.
+const SCHEMA_V1: &str = "
+CREATE TABLE sources (name TEXT PRIMARY KEY, location TEXT NOT NULL, fetched_at TEXT, etag TEXT,
+    last_modified TEXT, record_count INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE affected_packages (ecosystem TEXT NOT NULL, name TEXT NOT NULL,
+    advisory_id TEXT NOT NULL REFERENCES advisories(id) ON DELETE CASCADE,
+    PRIMARY KEY (ecosystem, name, advisory_id)) WITHOUT ROWID;
+CREATE INDEX affected_packages_by_advisory ON affected_packages(advisory_id);
+PRAGMA user_version = 1;
+";
+
+#[test]
+fn version_1_file_is_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE advisories (id TEXT PRIMARY KEY, modified TEXT NOT NULL, modified_seconds INTEGER NOT NULL,
+            modified_nanos INTEGER NOT NULL, withdrawn INTEGER NOT NULL, kind TEXT NOT NULL, source TEXT NOT NULL,
+            raw_deflate BLOB NOT NULL);",
+    )
+    .unwrap();
+    conn.execute_batch(SCHEMA_V1).unwrap();
+    let raw = common::raw("npm/MAL-2025-46969.json");
+    let mut deflated = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+    deflated.write_all(&raw).unwrap();
+    conn.execute(
+        "INSERT INTO advisories VALUES ('MAL-2025-46969', '2025-09-08T00:00:00Z', 1757289600, 0, 0, 'malicious',
+            'old', ?1)",
+        [deflated.finish().unwrap()],
+    )
+    .unwrap();
+    conn.execute("INSERT INTO affected_packages VALUES ('npm', 'chalk', 'MAL-2025-46969')", []).unwrap();
+    drop(conn);
+
+    let db = Database::open(&path).unwrap();
+    let m = db.query(Ecosystem::Npm, "chalk", "5.6.1").unwrap();
+    assert_eq!(m.len(), 1);
+    assert_eq!(m[0].id, "MAL-2025-46969");
+    assert!(db.query(Ecosystem::Npm, "chalk", "5.6.2").unwrap().is_empty());
+    assert_eq!(db.raw("MAL-2025-46969").unwrap().unwrap(), raw);
+    drop(db);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0)).unwrap();
+    assert_eq!(version, 2);
+}
+
+#[test]
+fn uncompressed_version_1_file_is_refused_with_the_way_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE advisories (id TEXT PRIMARY KEY, modified TEXT NOT NULL, modified_seconds INTEGER NOT NULL,
+            modified_nanos INTEGER NOT NULL, withdrawn INTEGER NOT NULL, kind TEXT NOT NULL, source TEXT NOT NULL,
+            raw TEXT NOT NULL);",
+    )
+    .unwrap();
+    conn.execute_batch(SCHEMA_V1).unwrap();
+    drop(conn);
+    let err = Database::open(&path).unwrap_err();
+    assert!(matches!(err, StoreError::Outdated), "{err}");
+    let help = miette::Diagnostic::help(&err).unwrap().to_string();
+    assert!(help.contains("firebreak db update"), "{help}");
+}
+
+/// A damaged index row is an error naming the record, not a silent miss.
+#[test]
+fn damaged_index_row_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.db");
+    let mut db = Database::open(&path).unwrap();
+    db.load_default_snapshot().unwrap();
+    drop(db);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute("UPDATE affected_packages SET matching = x'05ff' WHERE name = 'chalk'", []).unwrap();
+    drop(conn);
+    let db = Database::open(&path).unwrap();
+    let err = db.query(Ecosystem::Npm, "chalk", "5.6.1").unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
+    assert!(err.to_string().contains("MAL-2025-46969"), "{err}");
+}
+
+/// A stored record cut short or replaced by bytes that are not deflate is an error naming
+/// the record.
+#[test]
+fn damaged_stored_record_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.db");
+    let mut db = Database::open(&path).unwrap();
+    db.load_default_snapshot().unwrap();
+    drop(db);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute(
+        "UPDATE advisories SET raw_deflate = substr(raw_deflate, 1, 40) WHERE id = 'MAL-2025-46969'",
+        [],
+    )
+    .unwrap();
+    conn.execute("UPDATE advisories SET raw_deflate = x'ffffffff' WHERE id = 'GHSA-f8vr-r385-rh5r'", [])
+        .unwrap();
+    drop(conn);
+    let db = Database::open(&path).unwrap();
+    for (ecosystem, name, version, id) in [
+        (Ecosystem::Npm, "chalk", "5.6.1", "MAL-2025-46969"),
+        (Ecosystem::CratesIo, "h2", "0.3.16", "GHSA-f8vr-r385-rh5r"),
+    ] {
+        let err = db.query(ecosystem, name, version).unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
+        assert!(err.to_string().contains(id), "{err}");
     }
 }
