@@ -119,6 +119,7 @@ async fn run_async(
         histories.insert(key, Ok(history));
     }
     verify_npm_provenance(registries, targets, &mut histories).await;
+    verify_pypi_provenance(registries, targets, &mut histories).await;
 
     // Dependencies the analysed releases added, whose age and popularity weigh the finding.
     let mut added: BTreeSet<Key> = BTreeSet::new();
@@ -191,6 +192,73 @@ async fn verify_npm_provenance(registries: &Registries, targets: &[Target], hist
                 None => history.warnings.push(format!("provenance of {} has no SLSA statement", t.version)),
             },
             Err(e) => history.warnings.push(format!("provenance of {} not verified: {e}", t.version)),
+        }
+    }
+}
+
+/// Verifies the PEP 740 provenance of each analysed PyPI release whose files carry one:
+/// the same checks as npm's, with the subject compared to the sha256 the index lists for
+/// the release's files.
+async fn verify_pypi_provenance(registries: &Registries, targets: &[Target], histories: &mut Histories) {
+    let Ok(root) = firebreak_provenance::TrustedRoot::public_good() else { return };
+    for t in targets.iter().filter(|t| t.ecosystem == Ecosystem::PyPI) {
+        let Some(Ok(history)) = histories.get_mut(&(t.ecosystem, t.name.clone())) else { continue };
+        let Some(release) = history.releases.iter_mut().find(|r| r.version == t.version) else { continue };
+        let Some(url) = release.trust.attestation_url.as_deref().and_then(|u| reqwest::Url::parse(u).ok())
+        else {
+            continue;
+        };
+        let Some(identity) = release.trust.identity.as_mut() else { continue };
+        let document = match registries.http.get(&url, "application/vnd.pypi.integrity.v1+json").await {
+            Ok(fetched) => fetched.body,
+            Err(e) => {
+                history.warnings.push(format!("provenance of {} not verified: {e}", t.version));
+                continue;
+            }
+        };
+        // The provenance belongs to one of the release's files; its subject names that
+        // file's digest, so the digest that verifies is the file's.
+        let mut outcome: Option<Result<(), String>> = None;
+        for hash in release.hashes.iter().filter(|h| h.algorithm == firebreak_core::HashAlgorithm::Sha256) {
+            let Some(digest) = firebreak_provenance::ArtifactDigest::from_hex(
+                firebreak_provenance::DigestAlgorithm::Sha256,
+                &hash.value,
+            ) else {
+                continue;
+            };
+            match firebreak_provenance::verify_pypi_provenance(&document, &digest, &root) {
+                Ok(attestations) => {
+                    let failure = attestations.iter().find_map(|a| match &a.attestation.verdict {
+                        firebreak_provenance::Verdict::Verified => None,
+                        firebreak_provenance::Verdict::Failed(f) => Some(f.to_string()),
+                    });
+                    match failure {
+                        None if !attestations.is_empty() => {
+                            outcome = Some(Ok(()));
+                            break;
+                        }
+                        None => {}
+                        Some(f) => outcome = Some(Err(f)),
+                    }
+                }
+                Err(e) => {
+                    outcome = Some(Err(format!("unreadable: {e}")));
+                    break;
+                }
+            }
+        }
+        match outcome {
+            Some(Ok(())) => identity.verified = Some(true),
+            Some(Err(reason)) if !reason.starts_with("unreadable") => {
+                identity.verified = Some(false);
+                history.warnings.push(format!("provenance of {} does not verify: {reason}", t.version));
+            }
+            Some(Err(reason)) => {
+                history.warnings.push(format!("provenance of {} not verified: {reason}", t.version))
+            }
+            None => history
+                .warnings
+                .push(format!("provenance of {} not verified: no sha256 to compare", t.version)),
         }
     }
 }

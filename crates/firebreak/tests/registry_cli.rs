@@ -148,6 +148,13 @@ fn check_pypi_and_crates_scenarios() {
         assert!(got.contains(id), "pypi: missing {id} in {got:?}");
     }
 
+    // An attested release's PEP 740 provenance goes through verification (the recorded
+    // certificate is a stand-in, so it says why it could not verify).
+    let r = fb(&reg, tmp.path(), "2024-12-20", ["check", "pypi:detectkit@1.4.2", "--format", "json"]);
+    let doc = json(&r.stdout);
+    assert!(!signal_ids(&doc, "detectkit", "1.4.2").contains("trust-downgrade"), "{}", r.stdout);
+    assert!(doc["registry"]["warnings"].to_string().contains("provenance of 1.4.2"), "{}", doc["registry"]);
+
     let r = fb(&reg, tmp.path(), "2026-02-10", ["check", "cargo:logwise@0.3.3", "--format", "json"]);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
     let got = signal_ids(&json(&r.stdout), "logwise", "0.3.3");
