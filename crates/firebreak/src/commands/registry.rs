@@ -10,26 +10,15 @@ use reqwest::Url;
 
 use crate::cli::RegistryArgs;
 
-/// The default cache directory: `$XDG_CACHE_HOME/firebreak/registry`, else under
-/// `~/.cache` (`%LOCALAPPDATA%` on Windows, `~/Library/Caches` on macOS).
-fn default_cache_dir() -> Option<Utf8PathBuf> {
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty()).map(Utf8PathBuf::from);
-    let base = if cfg!(windows) {
-        env("LOCALAPPDATA")
-    } else if cfg!(target_os = "macos") {
-        env("HOME").map(|h| h.join("Library/Caches"))
-    } else {
-        env("XDG_CACHE_HOME").or_else(|| env("HOME").map(|h| h.join(".cache")))
-    };
-    base.map(|b| b.join("firebreak").join("registry"))
-}
-
 /// The clients for a run: configuration from `project_dir` and the user's files, then the
 /// command line's overrides.
 pub(super) fn registries(args: &RegistryArgs, project_dir: Option<&Path>) -> miette::Result<Registries> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let sources = ConfigSources::from_process(project_dir);
     let mut config = RegistryConfig::load(&sources).map_err(|e| miette::miette!("{e}"))?;
+    for warning in &config.warnings {
+        crate::printer::warning(warning);
+    }
     for entry in &args.registries {
         let (eco, url) = entry
             .split_once('=')
@@ -49,7 +38,11 @@ pub(super) fn registries(args: &RegistryArgs, project_dir: Option<&Path>) -> mie
         };
     }
     let options = ClientOptions {
-        cache_dir: args.cache_dir.clone().or_else(default_cache_dir).map(Utf8PathBuf::into_std_path_buf),
+        cache_dir: args
+            .cache_dir
+            .clone()
+            .map(Utf8PathBuf::into_std_path_buf)
+            .or_else(|| sources.default_cache_dir()),
         offline: args.offline,
         request_budget: Some(args.max_requests),
         max_concurrency: args.jobs.max(1),
