@@ -45,9 +45,10 @@ $fb scan "$out/project" --registry "npm=$npm_url" --cache-dir "$cache" --format 
 python3 - "$out/report.json" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
-reg = r.get("registry") or {}
-print("report: packages", len(r.get("packages", r.get("inventory", {}).get("packages", []))),
-      "findings", len(r.get("findings", [])), "registry", {k: v for k, v in reg.items() if not isinstance(v, (list, dict))})
+reg = r["registry"]
+print("report:", r["summary"], "registry", {k: v for k, v in reg.items() if not isinstance(v, (list, dict))})
+if reg.get("checked") != r["summary"]["packages"]:
+    sys.exit("not every package was checked")
 EOF
 
 load() { uptime | sed 's/.*load average: //'; }
