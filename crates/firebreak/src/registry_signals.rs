@@ -60,17 +60,27 @@ type Histories = HashMap<Key, Result<PackageHistory, Arc<RegistryError>>>;
 async fn fetch_all(registries: &Registries, keys: impl IntoIterator<Item = Key>, into: &mut Histories) {
     let wanted: Vec<Key> =
         keys.into_iter().filter(|k| !into.contains_key(k)).collect::<BTreeSet<_>>().into_iter().collect();
-    let fetches = wanted.iter().map(|(eco, name)| async move {
-        match registries.for_ecosystem(*eco) {
-            Some(registry) => registry.history(name).await.map_err(Arc::new),
-            None => Err(Arc::new(RegistryError::InvalidName {
-                name: name.clone(),
-                reason: "no registry client for this ecosystem",
-            })),
-        }
+    // Each fetch is its own task so that parsing the documents, which is most of a warm
+    // run, spreads over the runtime's worker threads instead of the one driving the join.
+    let fetches = wanted.iter().map(|(eco, name)| {
+        let (registries, eco, name) = (registries.clone(), *eco, name.clone());
+        tokio::spawn(async move {
+            match registries.for_ecosystem(eco) {
+                Some(registry) => registry.history(&name).await.map_err(Arc::new),
+                None => Err(Arc::new(RegistryError::InvalidName {
+                    name: name.clone(),
+                    reason: "no registry client for this ecosystem",
+                })),
+            }
+        })
     });
     let results = futures_util::future::join_all(fetches).await;
-    into.extend(wanted.into_iter().zip(results));
+    for (key, result) in wanted.into_iter().zip(results) {
+        let result = result.unwrap_or_else(|e| {
+            Err(Arc::new(RegistryError::Client(format!("the fetch of `{}` failed: {e}", key.1))))
+        });
+        into.insert(key, result);
+    }
 }
 
 async fn run_async(
