@@ -319,8 +319,14 @@ fn analyze_target(
         outcome.findings.push(f);
         return outcome;
     };
+    // Only the dependencies this release added are looked up by the analyzers; copying
+    // every dependency's history into every target was a tenth of a warm scan.
+    let before = previous(history, release);
     let mut dependencies = BTreeMap::new();
     for dep in release.dependencies.keys() {
+        if before.is_some_and(|p| p.dependencies.contains_key(dep)) {
+            continue;
+        }
         if let Some(Ok(h)) = histories.get(&(t.ecosystem, dep.clone())) {
             dependencies.insert(dep.clone(), h.clone());
         }
