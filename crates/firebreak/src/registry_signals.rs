@@ -128,8 +128,17 @@ async fn run_async(
     for (key, history) in futures_util::future::join_all(completions).await {
         histories.insert(key, Ok(history));
     }
-    verify_npm_provenance(registries, targets, &mut histories).await;
-    verify_pypi_provenance(registries, targets, &mut histories).await;
+    match firebreak_provenance::TrustedRoot::public_good() {
+        Ok(root) => {
+            verify_npm_provenance(registries, targets, &root, &mut histories).await;
+            verify_pypi_provenance(registries, targets, &root, &mut histories).await;
+        }
+        Err(e) => {
+            for h in histories.values_mut().flatten() {
+                h.warnings.push(format!("provenance not verified: cannot load the Sigstore root: {e}"));
+            }
+        }
+    }
 
     // Dependencies the analysed releases added, whose age and popularity weigh the finding.
     let mut added: BTreeSet<Key> = BTreeSet::new();
@@ -154,16 +163,12 @@ async fn run_async(
 /// certificate chain to Sigstore's public-good root, the signature, the transparency-log
 /// entry, and that the attested subject is the tarball the registry lists. The document
 /// was fetched by `complete`, so this read is answered by the cache.
-async fn verify_npm_provenance(registries: &Registries, targets: &[Target], histories: &mut Histories) {
-    let root = match firebreak_provenance::TrustedRoot::public_good() {
-        Ok(root) => root,
-        Err(e) => {
-            for h in histories.values_mut().flatten() {
-                h.warnings.push(format!("provenance not verified: cannot load the Sigstore root: {e}"));
-            }
-            return;
-        }
-    };
+async fn verify_npm_provenance(
+    registries: &Registries,
+    targets: &[Target],
+    root: &firebreak_provenance::TrustedRoot,
+    histories: &mut Histories,
+) {
     for t in targets.iter().filter(|t| t.ecosystem == Ecosystem::Npm) {
         let Some(Ok(history)) = histories.get_mut(&(t.ecosystem, t.name.clone())) else { continue };
         let Some(release) = history.releases.iter_mut().find(|r| r.version == t.version) else { continue };
@@ -192,7 +197,7 @@ async fn verify_npm_provenance(registries: &Registries, targets: &[Target], hist
                 continue;
             }
         };
-        match firebreak_provenance::verify_npm_attestations(&document, &digest, &root) {
+        match firebreak_provenance::verify_npm_attestations(&document, &digest, root) {
             Ok(verification) => match verification.slsa_provenance().map(|a| &a.verdict) {
                 Some(firebreak_provenance::Verdict::Verified) => identity.verified = Some(true),
                 Some(firebreak_provenance::Verdict::Failed(failure)) => {
@@ -209,8 +214,12 @@ async fn verify_npm_provenance(registries: &Registries, targets: &[Target], hist
 /// Verifies the PEP 740 provenance of each analysed PyPI release whose files carry one:
 /// the same checks as npm's, with the subject compared to the sha256 the index lists for
 /// the release's files.
-async fn verify_pypi_provenance(registries: &Registries, targets: &[Target], histories: &mut Histories) {
-    let Ok(root) = firebreak_provenance::TrustedRoot::public_good() else { return };
+async fn verify_pypi_provenance(
+    registries: &Registries,
+    targets: &[Target],
+    root: &firebreak_provenance::TrustedRoot,
+    histories: &mut Histories,
+) {
     for t in targets.iter().filter(|t| t.ecosystem == Ecosystem::PyPI) {
         let Some(Ok(history)) = histories.get_mut(&(t.ecosystem, t.name.clone())) else { continue };
         let Some(release) = history.releases.iter_mut().find(|r| r.version == t.version) else { continue };
@@ -236,7 +245,7 @@ async fn verify_pypi_provenance(registries: &Registries, targets: &[Target], his
             ) else {
                 continue;
             };
-            match firebreak_provenance::verify_pypi_provenance(&document, &digest, &root) {
+            match firebreak_provenance::verify_pypi_provenance(&document, &digest, root) {
                 Ok(attestations) => {
                     let failure = attestations.iter().find_map(|a| match &a.attestation.verdict {
                         firebreak_provenance::Verdict::Verified => None,

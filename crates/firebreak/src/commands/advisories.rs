@@ -97,6 +97,22 @@ pub(super) fn describe(opened: &Opened, status: &Status, now: Timestamp) -> Data
     }
 }
 
+/// Opens the database, matches `inventory` against it and appends the findings; the
+/// database stays open for later lookups (the cooldown's security fast path).
+pub(super) fn findings(
+    explicit: Option<&Utf8Path>,
+    inventory: &firebreak_core::Inventory,
+    now: Timestamp,
+    out: &mut Vec<firebreak_core::Finding>,
+) -> miette::Result<(Opened, DatabaseInfo)> {
+    let opened = open(explicit)?;
+    firebreak_analysis::advisories::analyze(&opened.db, inventory, out)
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot match packages against `{}`", opened.name))?;
+    let info = info(&opened, now)?;
+    Ok((opened, info))
+}
+
 /// Whether `version` fixes a vulnerability that affects `previous` (the security fast path
 /// of the cooldown). A database error counts as "no": the cooldown then applies.
 pub(super) fn fixes(

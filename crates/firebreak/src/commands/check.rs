@@ -51,12 +51,8 @@ pub(super) fn run(args: &CheckArgs) -> miette::Result<ExitStatus> {
         .collect();
     let inventory = builder.finish();
 
-    let opened = super::advisories::open(args.db.as_deref())?;
     let mut findings: Vec<Finding> = Vec::new();
-    firebreak_analysis::advisories::analyze(&opened.db, &inventory, &mut findings)
-        .into_diagnostic()
-        .wrap_err_with(|| format!("cannot match packages against `{}`", opened.name))?;
-    let database = super::advisories::info(&opened, now)?;
+    let (opened, database) = super::advisories::findings(args.db.as_deref(), &inventory, now, &mut findings)?;
 
     let fixes = |eco, name: &str, prev: &str, version: &str| {
         super::advisories::fixes(&opened.db, eco, name, prev, version)
@@ -122,6 +118,7 @@ pub(super) fn attach(
     info
 }
 
+/// Renders a scan or check report in `format` to `output` (stdout when `None`).
 pub(super) fn render(
     report: &Report<'_>,
     format: ScanFormat,

@@ -8,13 +8,12 @@ use std::collections::BTreeMap;
 
 use firebreak_core::{Ecosystem, FileLocation, Finding, Inventory, PackageId, PackageSource};
 use firebreak_policy::{Date, Policy};
-use firebreak_report::{Human, InputError, Json, Markdown, RegistryInfo, Report, Reporter, Sarif};
+use firebreak_report::{InputError, RegistryInfo, Report};
 use miette::{IntoDiagnostic, WrapErr};
 
-use crate::cli::{ScanArgs, ScanFormat};
+use crate::cli::ScanArgs;
 use crate::exit::ExitStatus;
 use crate::load::load;
-use crate::printer;
 use crate::registry_signals::{self, Target};
 
 pub(super) fn run(args: &ScanArgs, progress: bool) -> miette::Result<ExitStatus> {
@@ -26,11 +25,7 @@ pub(super) fn run(args: &ScanArgs, progress: bool) -> miette::Result<ExitStatus>
     let inventory = &loaded.inventory;
 
     let mut findings: Vec<Finding> = Vec::new();
-    let opened = super::advisories::open(args.db.as_deref())?;
-    firebreak_analysis::advisories::analyze(&opened.db, inventory, &mut findings)
-        .into_diagnostic()
-        .wrap_err_with(|| format!("cannot match packages against `{}`", opened.name))?;
-    let database = super::advisories::info(&opened, now)?;
+    let (opened, database) = super::advisories::findings(args.db.as_deref(), inventory, now, &mut findings)?;
     Hygiene::new(policy.hygiene.allowed_hosts.iter().cloned()).analyze(inventory, &mut findings);
     let registry = if args.no_registry || !policy.registry.enabled {
         None
@@ -49,17 +44,7 @@ pub(super) fn run(args: &ScanArgs, progress: bool) -> miette::Result<ExitStatus>
         .map(|e| InputError { path: e.path.to_string(), message: e.report.to_string() })
         .collect();
 
-    let human =
-        Human { color: args.output.is_none() && printer::stdout_color(), show_ignored: args.show_ignored };
-    let reporter: &dyn Reporter = match args.format {
-        ScanFormat::Human => &human,
-        ScanFormat::Json => &Json,
-        ScanFormat::Sarif => &Sarif,
-        ScanFormat::Markdown => &Markdown,
-    };
-    let mut out = Vec::new();
-    reporter.render(&report, &mut out).into_diagnostic().wrap_err("cannot render the report")?;
-    super::write_output(args.output.as_deref(), &out)?;
+    super::check::render(&report, args.format, args.output.as_deref(), args.show_ignored)?;
 
     Ok(match input_status {
         ExitStatus::Success if report.failed() && !args.exit_zero => ExitStatus::Blocked,
