@@ -14,7 +14,7 @@ use firebreak_core::{Ecosystem, Version, normalize_name};
 
 use crate::Timestamp;
 use crate::index::EntryRanges;
-use crate::osv::{Affected, Event, Kind, RangeType, Record};
+use crate::osv::{Affected, Brief, Event, Kind, RangeType, Record};
 use crate::severity::Severity;
 
 /// Parses a version the way OSV records write them for `ecosystem`.
@@ -181,19 +181,32 @@ pub fn affects(record: &Record, ecosystem: Ecosystem, name: &str, version: &str)
     if record.is_withdrawn() {
         return None;
     }
-    let normalized = normalize_name(ecosystem, name);
-    let parsed = parse_version(ecosystem, version);
-    let entries = || record.affected.iter().filter(|a| names_package(a, ecosystem, &normalized));
+    let entries = package_entries(record, ecosystem, &normalize_name(ecosystem, name));
+    entries_affect(&entries, ecosystem, version, parse_version(ecosystem, version).as_ref())
+}
+
+/// The version data of the record's entries naming this package, in the record's order:
+/// what the store's index row for the package holds.
+fn package_entries(record: &Record, ecosystem: Ecosystem, normalized: &str) -> Vec<EntryRanges> {
+    record.affected.iter().filter(|a| names_package(a, ecosystem, normalized)).map(EntryRanges::of).collect()
+}
+
+/// [`affects`] on the version data of a record's entries for one package (`parsed` is
+/// `parse_version(ecosystem, version)`): the store judges its index rows with this, so a
+/// scan and a parsed record give the same answer.
+pub(crate) fn entries_affect(
+    entries: &[EntryRanges],
+    ecosystem: Ecosystem,
+    version: &str,
+    parsed: Option<&Version>,
+) -> Option<Hit> {
     // Several entries for one package (GHSA-73qr-pfmq-6rp8 lists coa per release line): the
     // first entry that matches gives the reason.
-    let reason = entries().find_map(|a| entry_hit(a, ecosystem, version, parsed.as_ref()))?;
+    let reason = entries.iter().find_map(|e| entry_hit(e, ecosystem, version, parsed))?;
     let mut candidates: Vec<Version> = Vec::new();
-    if let Some(v) = &parsed {
-        for range in entries().flat_map(|a| a.ranges.iter()) {
-            if !matches!(range.kind, RangeType::Semver | RangeType::Ecosystem) {
-                continue;
-            }
-            let Some(events) = parse_events(ecosystem, &range.events) else { continue };
+    if let Some(v) = parsed {
+        for (_, events) in entries.iter().flat_map(|e| e.ranges.iter()) {
+            let Some(events) = parse_events(ecosystem, events) else { continue };
             candidates.extend(events.into_iter().filter_map(|e| match e {
                 Parsed::Fixed(f) if cmp(&f, v) == Ordering::Greater => Some(f),
                 _ => None,
@@ -205,25 +218,25 @@ pub fn affects(record: &Record, ecosystem: Ecosystem, name: &str, version: &str)
         .into_iter()
         .find(|c| {
             let text = c.to_string();
-            !entries().any(|a| entry_hit(a, ecosystem, &text, Some(c)).is_some())
+            !entries.iter().any(|e| entry_hit(e, ecosystem, &text, Some(c)).is_some())
         })
         .map(|f| display_fix(ecosystem, &f));
     Some(Hit { reason, fixed })
 }
 
-/// Whether one `affected` entry covers the version, and how.
+/// Whether one entry covers the version, and how. Its ranges are the `SEMVER` and
+/// `ECOSYSTEM` ones only ([`EntryRanges`]); other types never match.
 fn entry_hit(
-    affected: &Affected,
+    entry: &EntryRanges,
     ecosystem: Ecosystem,
     version: &str,
     parsed: Option<&Version>,
 ) -> Option<Reason> {
-    let ranges = affected.ranges.iter().map(|r| (r.kind, r.events.as_slice()));
-    hit_in(&affected.versions, ranges, ecosystem, version, parsed)
+    let ranges = entry.ranges.iter().map(|(kind, events)| (*kind, events.as_slice()));
+    hit_in(&entry.versions, ranges, ecosystem, version, parsed)
 }
 
-/// [`entry_hit`] on the parts of an entry, so that the store's compact index
-/// ([`EntryRanges`]) is judged by the very same code as a parsed record.
+/// [`entry_hit`] on the parts of an entry.
 fn hit_in<'a>(
     versions: &[String],
     mut ranges: impl Iterator<Item = (RangeType, &'a [Event])>,
@@ -241,21 +254,6 @@ fn hit_in<'a>(
         }
         let events = parse_events(ecosystem, events)?;
         in_range(&events, v).then_some(Reason::Range(kind))
-    })
-}
-
-/// Whether a record whose entries for the package are `entries` affects `version`
-/// (`parsed` is `parse_version(ecosystem, version)`): for a record that is not withdrawn,
-/// exactly when [`affects`] returns a hit.
-pub(crate) fn entries_hit(
-    entries: &[EntryRanges],
-    ecosystem: Ecosystem,
-    version: &str,
-    parsed: Option<&Version>,
-) -> bool {
-    entries.iter().any(|e| {
-        let ranges = e.ranges.iter().map(|(kind, events)| (*kind, events.as_slice()));
-        hit_in(&e.versions, ranges, ecosystem, version, parsed).is_some()
     })
 }
 
@@ -325,8 +323,32 @@ pub fn match_records<'a>(
     name: &str,
     version: &str,
 ) -> Vec<Match> {
-    let hits: Vec<(&Record, Hit)> =
-        records.into_iter().filter_map(|r| affects(r, ecosystem, name, version).map(|h| (r, h))).collect();
+    let normalized = normalize_name(ecosystem, name);
+    let parsed = parse_version(ecosystem, version);
+    let hits: Vec<(Brief, Vec<EntryRanges>, Hit)> = records
+        .into_iter()
+        .filter(|r| !r.is_withdrawn())
+        .filter_map(|r| {
+            let entries = package_entries(r, ecosystem, &normalized);
+            let hit = entries_affect(&entries, ecosystem, version, parsed.as_ref())?;
+            Some((Brief::of(r), entries, hit))
+        })
+        .collect();
+    merge_hits(hits.iter().map(|(brief, entries, hit)| Judged { brief, entries, hit }), ecosystem)
+}
+
+/// One record that affects a package version: what merging reads of it, its version data
+/// for the package, and its verdict.
+pub(crate) struct Judged<'a> {
+    pub(crate) brief: &'a Brief,
+    pub(crate) entries: &'a [EntryRanges],
+    pub(crate) hit: &'a Hit,
+}
+
+/// [`match_records`] after the verdicts: merges the records that affect one package version
+/// by shared ids, in the order given, and sorts the result.
+pub(crate) fn merge_hits<'a>(hits: impl IntoIterator<Item = Judged<'a>>, ecosystem: Ecosystem) -> Vec<Match> {
+    let hits: Vec<Judged<'a>> = hits.into_iter().collect();
     // Union-find over hits: two hits join when their id sets intersect.
     let mut parent: Vec<usize> = (0..hits.len()).collect();
     fn find(parent: &mut [usize], mut i: usize) -> usize {
@@ -341,8 +363,8 @@ pub fn match_records<'a>(
         i
     }
     let mut owner: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    for (i, (record, _)) in hits.iter().enumerate() {
-        for id in record.ids() {
+    for (i, judged) in hits.iter().enumerate() {
+        for id in judged.brief.ids() {
             match owner.get(id) {
                 Some(&j) => {
                     let (a, b) = (find(&mut parent, i), find(&mut parent, j));
@@ -364,7 +386,7 @@ pub fn match_records<'a>(
         groups.entry(root).or_default().push(i);
     }
     let mut out: Vec<Match> =
-        groups.into_values().filter_map(|members| merge(&hits, &members, ecosystem, name)).collect();
+        groups.into_values().filter_map(|members| merge(&hits, &members, ecosystem)).collect();
     out.sort_by(|a, b| {
         a.kind
             .cmp(&b.kind)
@@ -378,43 +400,44 @@ pub fn match_records<'a>(
     out
 }
 
-fn advisory_url(record: &Record) -> Option<String> {
-    let refs = &record.references;
+fn advisory_url(brief: &Brief) -> Option<String> {
+    let refs = &brief.references;
     refs.iter().find(|r| r.kind == "ADVISORY").or_else(|| refs.first()).map(|r| r.url.clone())
 }
 
-fn merge(hits: &[(&Record, Hit)], members: &[usize], ecosystem: Ecosystem, name: &str) -> Option<Match> {
-    let group: Vec<&(&Record, Hit)> = members.iter().filter_map(|&i| hits.get(i)).collect();
-    let kind = if group.iter().any(|(r, _)| r.kind() == Kind::Malicious) {
+fn merge(hits: &[Judged<'_>], members: &[usize], ecosystem: Ecosystem) -> Option<Match> {
+    let group: Vec<&Judged<'_>> = members.iter().filter_map(|&i| hits.get(i)).collect();
+    let kind = if group.iter().any(|j| j.brief.kind == Kind::Malicious) {
         Kind::Malicious
     } else {
         Kind::Vulnerability
     };
     let primary = group
         .iter()
-        .filter(|(r, _)| kind == Kind::Vulnerability || r.kind() == Kind::Malicious)
-        .min_by(|(a, _), (b, _)| (id_rank(&a.id), &a.id).cmp(&(id_rank(&b.id), &b.id)))?;
-    let mut record_ids: Vec<String> = vec![primary.0.id.clone()];
+        .filter(|j| kind == Kind::Vulnerability || j.brief.kind == Kind::Malicious)
+        .min_by(|a, b| (id_rank(&a.brief.id), &a.brief.id).cmp(&(id_rank(&b.brief.id), &b.brief.id)))?;
+    let mut record_ids: Vec<String> = vec![primary.brief.id.clone()];
     let mut others: Vec<String> =
-        group.iter().map(|(r, _)| r.id.clone()).filter(|id| *id != primary.0.id).collect();
+        group.iter().map(|j| j.brief.id.clone()).filter(|id| *id != primary.brief.id).collect();
     others.sort_by(|a, b| (id_rank(a), a).cmp(&(id_rank(b), b)));
     others.dedup();
     record_ids.extend(others);
     let aliases: BTreeSet<String> = group
         .iter()
-        .flat_map(|(r, _)| r.aliases.iter().cloned())
+        .flat_map(|j| j.brief.aliases.iter().cloned())
         .filter(|a| !record_ids.contains(a))
         .collect();
     let severity = group
         .iter()
-        .filter_map(|(r, _)| r.severity())
-        .max_by(|a, b| a.badness().cmp(&b.badness()).then_with(|| a.rank_key().cmp(&b.rank_key())));
+        .filter_map(|j| j.brief.severity.as_ref())
+        .max_by(|a, b| a.badness().cmp(&b.badness()).then_with(|| a.rank_key().cmp(&b.rank_key())))
+        .cloned();
     // The fix is the lowest of the records' fixes that none of the merged records calls
     // affected; a record that knows no fix (malware usually has none) leaves none.
-    let fixed = if group.iter().all(|(_, h)| h.fixed.is_some()) {
+    let fixed = if group.iter().all(|j| j.hit.fixed.is_some()) {
         let mut candidates: Vec<(Option<Version>, String)> = group
             .iter()
-            .filter_map(|(_, h)| h.fixed.clone())
+            .filter_map(|j| j.hit.fixed.clone())
             .map(|f| (parse_version(ecosystem, &f), f))
             .collect();
         candidates.sort_by(|(a, x), (b, y)| match (a, b) {
@@ -423,26 +446,28 @@ fn merge(hits: &[(&Record, Hit)], members: &[usize], ecosystem: Ecosystem, name:
         });
         candidates
             .into_iter()
+            .find(|(parsed, f)| {
+                group.iter().all(|j| entries_affect(j.entries, ecosystem, f, parsed.as_ref()).is_none())
+            })
             .map(|(_, f)| f)
-            .find(|f| group.iter().all(|(r, _)| affects(r, ecosystem, name, f).is_none()))
     } else {
         None
     };
-    let modified = group.iter().map(|(r, _)| r.modified).max().unwrap_or(primary.0.modified);
-    let published = group.iter().filter_map(|(r, _)| r.published).min();
+    let modified = group.iter().map(|j| j.brief.modified).max().unwrap_or(primary.brief.modified);
+    let published = group.iter().filter_map(|j| j.brief.published).min();
     Some(Match {
-        id: primary.0.id.clone(),
+        id: primary.brief.id.clone(),
         record_ids,
         aliases: aliases.into_iter().collect(),
         kind,
-        summary: primary.0.summary.clone(),
+        summary: primary.brief.summary.clone(),
         severity,
         fixed,
         modified,
         published,
-        reason: primary.1.reason.clone(),
-        url: advisory_url(primary.0),
-        references: primary.0.references.clone(),
+        reason: primary.hit.reason.clone(),
+        url: advisory_url(primary.brief),
+        references: primary.brief.references.clone(),
     })
 }
 

@@ -365,24 +365,226 @@ impl Record {
     /// per-package), scored here; else the database's own label (GitHub's
     /// `database_specific.severity`, or an Ubuntu priority). `None` when there is neither.
     pub fn severity(&self) -> Option<Severity> {
-        let entries = self.severity.iter().chain(self.affected.iter().flat_map(|a| a.severity.iter()));
-        let mut best: Option<Severity> = None;
-        for entry in entries {
-            if let Some(sev) = score_entry(entry) {
-                let better = match &best {
-                    None => true,
-                    Some(b) => sev.rank_key() > b.rank_key(),
-                };
-                if better {
-                    best = Some(sev);
-                }
+        let label = self.database_specific.as_ref().and_then(|d| d.get("severity")).and_then(Value::as_str);
+        severity_of(self.severity.iter().chain(self.affected.iter().flat_map(|a| a.severity.iter())), label)
+    }
+}
+
+/// [`Record::severity`] from the record's severity entries, in order, and its label.
+fn severity_of<'a>(
+    entries: impl Iterator<Item = &'a SeverityEntry>,
+    label: Option<&str>,
+) -> Option<Severity> {
+    let mut best: Option<Severity> = None;
+    for entry in entries {
+        if let Some(sev) = score_entry(entry) {
+            let better = match &best {
+                None => true,
+                Some(b) => sev.rank_key() > b.rank_key(),
+            };
+            if better {
+                best = Some(sev);
             }
         }
-        if best.as_ref().is_some_and(|b| b.cvss.is_some()) {
-            return best;
+    }
+    if best.as_ref().is_some_and(|b| b.cvss.is_some()) {
+        return best;
+    }
+    label.and_then(Severity::from_label).or(best)
+}
+
+/// What a finding shows of a record, apart from the version data (which the store's index
+/// carries): merging and reporting read only this.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Brief {
+    pub(crate) id: String,
+    pub(crate) aliases: Vec<String>,
+    pub(crate) kind: Kind,
+    pub(crate) summary: Option<String>,
+    /// Scored once per record, however many packages it affects.
+    pub(crate) severity: Option<Severity>,
+    pub(crate) modified: Timestamp,
+    pub(crate) published: Option<Timestamp>,
+    pub(crate) references: Vec<Reference>,
+}
+
+impl Brief {
+    /// The brief of a parsed record.
+    pub(crate) fn of(record: &Record) -> Brief {
+        Brief {
+            id: record.id.clone(),
+            aliases: record.aliases.clone(),
+            kind: record.kind(),
+            summary: record.summary.clone(),
+            severity: record.severity(),
+            modified: record.modified,
+            published: record.published,
+            references: record.references.clone(),
         }
-        let label = self.database_specific.as_ref().and_then(|d| d.get("severity")).and_then(Value::as_str);
-        label.and_then(Severity::from_label).or(best)
+    }
+
+    /// Reads the brief straight from a record's JSON, skipping what it does not need
+    /// (details, credits, ranges, versions): a scan reads thousands of records for this.
+    /// `kind` is the record's [`Record::kind`] as the store computed it on import. The
+    /// bytes are those of a record that [`Record::from_slice`] accepted, and every field
+    /// read here is read the same way there.
+    pub(crate) fn from_slice(file: &str, bytes: &[u8], kind: Kind) -> Result<Brief, RecordError> {
+        let lean: LeanRecord = serde_json::from_slice(bytes).map_err(|e| RecordError {
+            file: file.to_owned(),
+            json_path: "$".into(),
+            line: u32::try_from(e.line()).ok(),
+            column: u32::try_from(e.column()).ok(),
+            message: strip_position(&e),
+        })?;
+        let severity = severity_of(
+            lean.severity.iter().chain(lean.affected.iter().flat_map(|a| a.severity.iter())),
+            lean.database_specific.and_then(|d| d.0).as_deref(),
+        );
+        Ok(Brief {
+            id: lean.id,
+            aliases: lean.aliases,
+            kind,
+            summary: lean.summary,
+            severity,
+            modified: lean.modified,
+            published: lean.published,
+            references: lean.references,
+        })
+    }
+
+    /// The id followed by the aliases.
+    pub(crate) fn ids(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.id.as_str()).chain(self.aliases.iter().map(String::as_str))
+    }
+}
+
+/// The fields of [`Record`] that [`Brief`] needs; serde skips the others without
+/// allocating.
+#[derive(Deserialize)]
+struct LeanRecord {
+    id: String,
+    modified: Timestamp,
+    #[serde(default)]
+    published: Option<Timestamp>,
+    #[serde(default, deserialize_with = "nullable")]
+    aliases: Vec<String>,
+    #[serde(default)]
+    summary: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    severity: Vec<SeverityEntry>,
+    #[serde(default, deserialize_with = "nullable")]
+    affected: Vec<LeanAffected>,
+    #[serde(default, deserialize_with = "nullable")]
+    references: Vec<Reference>,
+    #[serde(default)]
+    database_specific: Option<SeverityLabel>,
+}
+
+#[derive(Deserialize)]
+struct LeanAffected {
+    #[serde(default, deserialize_with = "nullable")]
+    severity: Vec<SeverityEntry>,
+}
+
+/// `database_specific.severity` when it is a string, from any JSON value (a non-object
+/// `database_specific`, or a non-string `severity`, gives `None`, as in [`Record::severity`]).
+struct SeverityLabel(Option<String>);
+
+impl<'de> Deserialize<'de> for SeverityLabel {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<SeverityLabel, D::Error> {
+        use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+        struct LabelVisitor;
+
+        /// A string, or `None` for any other JSON value.
+        struct MaybeString(Option<String>);
+
+        impl<'de> Deserialize<'de> for MaybeString {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<MaybeString, D::Error> {
+                struct StringVisitor;
+                impl<'de> Visitor<'de> for StringVisitor {
+                    type Value = MaybeString;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str("any JSON value")
+                    }
+                    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<MaybeString, E> {
+                        Ok(MaybeString(Some(v.to_owned())))
+                    }
+                    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<MaybeString, E> {
+                        Ok(MaybeString(Some(v)))
+                    }
+                    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<MaybeString, E> {
+                        Ok(MaybeString(None))
+                    }
+                    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<MaybeString, E> {
+                        Ok(MaybeString(None))
+                    }
+                    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<MaybeString, E> {
+                        Ok(MaybeString(None))
+                    }
+                    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<MaybeString, E> {
+                        Ok(MaybeString(None))
+                    }
+                    fn visit_unit<E: serde::de::Error>(self) -> Result<MaybeString, E> {
+                        Ok(MaybeString(None))
+                    }
+                    fn visit_none<E: serde::de::Error>(self) -> Result<MaybeString, E> {
+                        Ok(MaybeString(None))
+                    }
+                    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<MaybeString, A::Error> {
+                        while seq.next_element::<IgnoredAny>()?.is_some() {}
+                        Ok(MaybeString(None))
+                    }
+                    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MaybeString, A::Error> {
+                        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                        Ok(MaybeString(None))
+                    }
+                }
+                deserializer.deserialize_any(StringVisitor)
+            }
+        }
+
+        impl<'de> Visitor<'de> for LabelVisitor {
+            type Value = SeverityLabel;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SeverityLabel, A::Error> {
+                // A repeated key: serde_json's `Value` keeps the last one.
+                let mut label = None;
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    if key == "severity" {
+                        label = map.next_value::<MaybeString>()?.0;
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(SeverityLabel(label))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<SeverityLabel, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(SeverityLabel(None))
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<SeverityLabel, E> {
+                Ok(SeverityLabel(None))
+            }
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<SeverityLabel, E> {
+                Ok(SeverityLabel(None))
+            }
+            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<SeverityLabel, E> {
+                Ok(SeverityLabel(None))
+            }
+            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<SeverityLabel, E> {
+                Ok(SeverityLabel(None))
+            }
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<SeverityLabel, E> {
+                Ok(SeverityLabel(None))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<SeverityLabel, E> {
+                Ok(SeverityLabel(None))
+            }
+        }
+        deserializer.deserialize_any(LabelVisitor)
     }
 }
 
@@ -458,6 +660,46 @@ mod tests {
         assert!(r.aliases.is_empty());
         assert_eq!(r.affected[0].ranges[0].kind, RangeType::Other);
         assert_eq!(r.affected[0].package.as_ref().unwrap().base_ecosystem(), "Debian");
+    }
+
+    #[test]
+    fn brief_reads_what_the_record_says() {
+        let head = r#""id": "GHSA-x", "modified": "2024-01-01T00:00:00Z", "aliases": ["CVE-1"], "summary": "s",
+            "details": "long", "credits": [{"name": "n"}],
+            "references": [{"type": "WEB", "url": "https://a"}, {"type": "ADVISORY", "url": "https://b"}]"#;
+        let affected = r#""affected": [{"package": {"ecosystem": "npm", "name": "a"},
+            "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+            "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}]}],
+            "database_specific": {"cwes": [{"cweId": "CWE-506"}]}}]"#;
+        let tails = [
+            String::new(),
+            format!(", {affected}"),
+            r#", "database_specific": {"severity": "HIGH", "cwe_ids": ["CWE-1"]}"#.to_owned(),
+            r#", "database_specific": {"severity": "LOW", "severity": 3}"#.to_owned(),
+            r#", "database_specific": {"severity": {"x": [1]}}"#.to_owned(),
+            r#", "database_specific": ["severity"]"#.to_owned(),
+            r#", "database_specific": "HIGH""#.to_owned(),
+            r#", "database_specific": null, "severity": null, "published": "2023-01-01T00:00:00Z""#.to_owned(),
+            r#", "severity": [{"type": "UBUNTU", "score": "medium"}], "database_specific": {"severity": "CRITICAL"}"#
+                .to_owned(),
+        ];
+        for tail in tails {
+            let text = format!("{{{head}{tail}}}");
+            let record = Record::from_slice("a.json", text.as_bytes()).unwrap();
+            let brief = Brief::from_slice("a.json", text.as_bytes(), record.kind()).unwrap();
+            assert_eq!(brief, Brief::of(&record), "{text}");
+        }
+        let label = |tail: &str| {
+            let text = format!("{{{head}{tail}}}");
+            Brief::from_slice("a.json", text.as_bytes(), Kind::Vulnerability)
+                .unwrap()
+                .severity
+                .and_then(|s| s.label)
+        };
+        assert_eq!(label(r#", "database_specific": {"severity": "HIGH"}"#).as_deref(), Some("HIGH"));
+        assert_eq!(label(r#", "database_specific": {"severity": 3}"#), None);
+        let err = Brief::from_slice("b.json", br#"{"id": 1}"#, Kind::Malicious).unwrap_err();
+        assert_eq!(err.file, "b.json");
     }
 
     #[test]

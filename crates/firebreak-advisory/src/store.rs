@@ -15,8 +15,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::Timestamp;
 use crate::error::{ImportError, RecordError, StoreError, ZipError};
 use crate::index::{self, EntryRanges};
-use crate::matching::{Match, entries_hit, match_records, osv_ecosystem, parse_version};
-use crate::osv::{Kind, Record};
+use crate::matching::{Hit, Judged, Match, entries_affect, merge_hits, osv_ecosystem, parse_version};
+use crate::osv::{Brief, Kind, Record};
 
 /// The schema this build writes (`PRAGMA user_version`). Version 2 added the compact
 /// matching data to the name index; a version 1 file is migrated when opened.
@@ -467,7 +467,7 @@ impl Database {
         let candidates = self.candidates(ecosystem, &normalize_name(ecosystem, name))?;
         let mut records = Vec::with_capacity(candidates.len());
         for (id, _) in &candidates {
-            if let Some(raw) = self.compressed(id)? {
+            if let Some((raw, _)) = self.compressed(id)? {
                 records.push(Record::from_slice(id, &decompress(id, &raw)?)?);
             }
         }
@@ -478,13 +478,12 @@ impl Database {
     pub fn query(&self, ecosystem: Ecosystem, name: &str, version: &str) -> Result<Vec<Match>, StoreError> {
         let _read = self.conn.unchecked_transaction()?;
         let candidates = self.candidates(ecosystem, &normalize_name(ecosystem, name))?;
-        let mut records = Vec::new();
-        for id in hits(&candidates, ecosystem, version)? {
-            if let Some(raw) = self.compressed(id)? {
-                records.push(Record::from_slice(id, &decompress(id, &raw)?)?);
-            }
-        }
-        Ok(match_records(&records, ecosystem, name, version))
+        let judged = judge(&candidates, ecosystem, version)?;
+        let briefs = self.briefs(judged.iter().map(|(id, _, _)| *id))?;
+        Ok(merge_hits(
+            judged.iter().filter_map(|(id, entries, hit)| judged_of(&briefs, id, entries, hit)),
+            ecosystem,
+        ))
     }
 
     /// Matches every package of an inventory, reading each distinct (ecosystem, name) once.
@@ -494,9 +493,10 @@ impl Database {
     /// were never downloaded from the registry that advisories are about, and a local package
     /// that happens to share a registry name and version must not be reported as malware.
     ///
-    /// The index rows decide which records affect each version; only those records are read,
-    /// inflated and parsed (once each, however many packages they affect). The pure steps
-    /// run on all cores; SQLite is read from this thread only.
+    /// The index rows decide which records affect each version, with the reason and the fix;
+    /// only those records are read, inflated and parsed, once each however many packages
+    /// they affect, and only for what a finding shows ([`Brief`]). The pure steps run on all
+    /// cores; SQLite is read from this thread only.
     pub fn match_inventory(&self, inventory: &Inventory) -> Result<Vec<PackageMatch>, StoreError> {
         // One read transaction for the thousands of lookups: outside one, SQLite takes and
         // drops its file lock and looks for a hot journal around every statement.
@@ -525,34 +525,21 @@ impl Database {
         // 2. Which records affect each package's version, from the index rows alone.
         let chosen = parallel_map(&wanted, |(i, package, key)| {
             let candidates = by_name.get(key).map(Vec::as_slice).unwrap_or_default();
-            hits(candidates, package.ecosystem, &package.version).map(|ids| (*i, *package, ids))
+            judge(candidates, package.ecosystem, &package.version).map(|judged| (*i, *package, judged))
         });
-        let chosen: Vec<(usize, &firebreak_core::Package, Vec<&str>)> = chosen
+        let chosen: Vec<(usize, &firebreak_core::Package, Vec<JudgedRow<'_>>)> = chosen
             .into_iter()
-            .filter(|r| r.as_ref().map_or(true, |(_, _, ids)| !ids.is_empty()))
+            .filter(|r| r.as_ref().map_or(true, |(_, _, judged)| !judged.is_empty()))
             .collect::<Result<_, _>>()?;
-        // 3. Those records, each read once, inflated and parsed in parallel.
-        let ids: BTreeSet<&str> = chosen.iter().flat_map(|(_, _, ids)| ids.iter().copied()).collect();
-        let mut compressed = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(raw) = self.compressed(id)? {
-                compressed.push((id, raw));
-            }
-        }
-        let parsed = parallel_map(&compressed, |(id, raw)| {
-            decompress(id, raw).and_then(|bytes| Ok(Record::from_slice(id, &bytes)?))
-        });
-        let mut records: HashMap<&str, Record> = HashMap::with_capacity(parsed.len());
-        for ((id, _), record) in compressed.iter().zip(parsed) {
-            records.insert(id, record?);
-        }
-        // 4. The full match (reasons, fixes, merging by alias) on the chosen records only.
-        let matched = parallel_map(&chosen, |(i, package, ids)| {
-            let matches = match_records(
-                ids.iter().filter_map(|id| records.get(id)),
+        // 3. Those records' briefs.
+        let ids: BTreeSet<&str> =
+            chosen.iter().flat_map(|(_, _, judged)| judged.iter().map(|(id, _, _)| *id)).collect();
+        let briefs = self.briefs(ids)?;
+        // 4. Merging by alias, per package.
+        let matched = parallel_map(&chosen, |(i, package, judged)| {
+            let matches = merge_hits(
+                judged.iter().filter_map(|(id, entries, hit)| judged_of(&briefs, id, entries, hit)),
                 package.ecosystem,
-                &package.name,
-                &package.version,
             );
             (!matches.is_empty()).then(|| PackageMatch {
                 package: PackageId(u32::try_from(*i).unwrap_or(u32::MAX)),
@@ -563,6 +550,29 @@ impl Database {
             })
         });
         Ok(matched.into_iter().flatten().collect())
+    }
+
+    /// The briefs of these records, each read once, inflated and parsed on all cores.
+    fn briefs<'i>(
+        &self,
+        ids: impl IntoIterator<Item = &'i str>,
+    ) -> Result<HashMap<&'i str, Brief>, StoreError> {
+        let mut compressed = Vec::new();
+        for id in ids {
+            if let Some(stored) = self.compressed(id)? {
+                compressed.push((id, stored));
+            }
+        }
+        let parsed = parallel_map(&compressed, |(id, (raw, kind))| {
+            let kind =
+                Kind::parse(kind).ok_or_else(|| corrupt(id, format!("unknown record kind `{kind}`")))?;
+            decompress(id, raw).and_then(|bytes| Ok(Brief::from_slice(id, &bytes, kind)?))
+        });
+        let mut briefs = HashMap::with_capacity(parsed.len());
+        for ((id, _), brief) in compressed.iter().zip(parsed) {
+            briefs.insert(*id, brief?);
+        }
+        Ok(briefs)
     }
 
     /// The index rows (record id, compact matching data) of the records, not withdrawn, that
@@ -578,34 +588,49 @@ impl Database {
         rows.collect::<Result<_, _>>().map_err(StoreError::from)
     }
 
-    /// The stored, compressed bytes of one record.
-    fn compressed(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let mut stmt = self.conn.prepare_cached("SELECT raw_deflate FROM advisories WHERE id = ?1")?;
-        Ok(stmt.query_row(params![id], |row| row.get(0)).optional()?)
+    /// The stored, compressed bytes of one record and its kind.
+    fn compressed(&self, id: &str) -> Result<Option<(Vec<u8>, String)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT raw_deflate, kind FROM advisories WHERE id = ?1")?;
+        Ok(stmt.query_row(params![id], |row| Ok((row.get(0)?, row.get(1)?))).optional()?)
     }
 }
 
 /// Index rows of one name: record id and compact matching data ([`crate::index`]).
 type Candidates = Vec<(String, Vec<u8>)>;
 
-/// The ids, among `candidates`, of the records that affect `version`: exactly those for
-/// which [`crate::affects`] would return a hit, decided without reading the records.
-fn hits<'c>(
+/// A record that affects a package version: its id, its version data for the package, and
+/// the verdict.
+type JudgedRow<'c> = (&'c str, Vec<EntryRanges>, Hit);
+
+/// The records, among `candidates`, that affect `version`, with the reason and the fix:
+/// exactly what [`crate::affects`] says of each, decided without reading the records.
+fn judge<'c>(
     candidates: &'c [(String, Vec<u8>)],
     ecosystem: Ecosystem,
     version: &str,
-) -> Result<Vec<&'c str>, StoreError> {
+) -> Result<Vec<JudgedRow<'c>>, StoreError> {
     let parsed = parse_version(ecosystem, version);
     let mut out = Vec::new();
     for (id, matching) in candidates {
         let entries = index::decode(matching).ok_or_else(|| {
             corrupt(id, "the index row's matching data is not in the form this build writes".into())
         })?;
-        if entries_hit(&entries, ecosystem, version, parsed.as_ref()) {
-            out.push(id.as_str());
+        if let Some(hit) = entries_affect(&entries, ecosystem, version, parsed.as_ref()) {
+            out.push((id.as_str(), entries, hit));
         }
     }
     Ok(out)
+}
+
+/// A judged row with its brief; `None` when the record is gone (never, inside the read
+/// transaction that found it).
+fn judged_of<'a>(
+    briefs: &'a HashMap<&str, Brief>,
+    id: &str,
+    entries: &'a [EntryRanges],
+    hit: &'a Hit,
+) -> Option<Judged<'a>> {
+    briefs.get(id).map(|brief| Judged { brief, entries, hit })
 }
 
 /// How many threads the pure parts of imports and scans use.
