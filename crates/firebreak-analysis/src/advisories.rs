@@ -37,10 +37,11 @@ fn severity(rating: Rating) -> Severity {
 /// Matches every package of `inventory` against `db` and appends one finding per issue
 /// (records sharing an alias are one issue).
 pub fn analyze(db: &Database, inventory: &Inventory, out: &mut Vec<Finding>) -> Result<(), StoreError> {
-    for pm in db.match_inventory(inventory)? {
-        for m in &pm.matches {
-            let links = links(m);
-            out.push(finding(inventory, &pm, m, links));
+    let matched = db.match_inventory(inventory)?;
+    out.reserve(matched.iter().map(|pm| pm.matches.len()).sum());
+    for mut pm in matched {
+        for m in std::mem::take(&mut pm.matches) {
+            out.push(finding(inventory, &pm, m));
         }
     }
     Ok(())
@@ -59,7 +60,9 @@ fn links(m: &Match) -> Vec<String> {
     links
 }
 
-fn finding(inventory: &Inventory, pm: &PackageMatch, m: &Match, links: Vec<String>) -> Finding {
+/// The finding of one match; the match's strings move into it.
+fn finding(inventory: &Inventory, pm: &PackageMatch, m: Match) -> Finding {
+    let links = links(&m);
     let package = inventory.packages.get(pm.package.index());
     let label = format!("{}@{}", pm.name, pm.version);
     let malicious = m.kind == Kind::Malicious;
@@ -76,14 +79,19 @@ fn finding(inventory: &Inventory, pm: &PackageMatch, m: &Match, links: Vec<Strin
         // failing the default `fail_on = "high"` on a guess.
         m.severity.as_ref().map_or(Severity::Medium, |s| severity(s.rating))
     };
-    let cvss = m.severity.as_ref().and_then(|s| s.cvss.as_ref());
+    let evidence = if m.severity.is_none() && !malicious {
+        Some(("severity", "unknown: the advisory has no CVSS vector or rating".to_owned()))
+    } else {
+        m.severity.as_ref().and_then(|s| s.label.clone()).map(|label| ("severity label", label))
+    };
+    let (cvss_vector, cvss_score) = m.severity.and_then(|s| s.cvss).map(|c| (c.vector, c.score)).unzip();
     let mut f = Finding::new(signal, message).severity(level).package(pm.package).advisory(AdvisoryRef {
-        ids: m.record_ids.clone(),
-        aliases: m.aliases.clone(),
-        summary: m.summary.clone(),
-        cvss_vector: cvss.map(|c| c.vector.clone()),
-        cvss_score: cvss.map(|c| c.score),
-        fixed: m.fixed.clone(),
+        ids: m.record_ids,
+        aliases: m.aliases,
+        summary: m.summary,
+        cvss_vector,
+        cvss_score,
+        fixed: m.fixed,
         links,
     });
     if let Some(p) = package {
@@ -94,10 +102,8 @@ fn finding(inventory: &Inventory, pm: &PackageMatch, m: &Match, links: Vec<Strin
             column: p.location.map(|l| l.column),
         });
     }
-    if m.severity.is_none() && !malicious {
-        f = f.evidence("severity", "unknown: the advisory has no CVSS vector or rating");
-    } else if let Some(label) = m.severity.as_ref().and_then(|s| s.label.as_deref()) {
-        f = f.evidence("severity label", label);
+    if let Some((label, value)) = evidence {
+        f = f.evidence(label, value);
     }
     f
 }

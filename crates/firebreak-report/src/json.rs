@@ -3,6 +3,7 @@
 
 use std::io;
 
+use firebreak_core::NodeRef;
 use serde::Serialize;
 
 use crate::{Report, Reporter};
@@ -92,11 +93,43 @@ struct FindingDto<'a> {
     message: &'a str,
     package: Option<PackageDto<'a>>,
     location: Option<LocationDto<'a>>,
-    chain: Vec<String>,
+    chain: ChainDto<'a>,
     via: Option<String>,
     advisory: Option<AdvisoryDto<'a>>,
     evidence: Vec<EvidenceDto<'a>>,
     note: Option<String>,
+}
+
+/// A chain as its labels, written straight into the output: a report of thousands of
+/// findings has tens of thousands of chain links, and a `String` for each was a tenth of
+/// the rendering.
+struct ChainDto<'a> {
+    report: &'a Report<'a>,
+    chain: &'a [NodeRef],
+}
+
+impl Serialize for ChainDto<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.chain.iter().map(|&node| LabelDto { report: self.report, node }))
+    }
+}
+
+/// [`Report::label`] of one node.
+struct LabelDto<'a> {
+    report: &'a Report<'a>,
+    node: NodeRef,
+}
+
+impl Serialize for LabelDto<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.node {
+            NodeRef::Package(id) => match self.report.inventory.packages.get(id.index()) {
+                Some(p) => serializer.collect_str(&format_args!("{}@{}", p.name, p.version)),
+                None => serializer.serialize_str(""),
+            },
+            NodeRef::Root(_) => serializer.serialize_str(&self.report.label(self.node)),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -179,7 +212,7 @@ impl Reporter for Json {
                         line: l.line,
                         column: l.column,
                     }),
-                    chain: e.chain.iter().map(|n| report.label(*n)).collect(),
+                    chain: ChainDto { report, chain: &e.chain },
                     via: report.via(e),
                     advisory: f.advisory.as_ref().map(|a| AdvisoryDto {
                         ids: &a.ids,
