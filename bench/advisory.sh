@@ -7,9 +7,12 @@
 #                folder (--db DIR --no-fetch --no-yanked)
 #   pip-audit    on a requirements file, against osv-query-server.py serving the same PyPI
 #                records, next to `firebreak scan` of that file
+# `firebreak scan` runs with --no-registry: this measures the advisory scan, offline like
+# the peers (cargo audit --no-fetch, pip-audit against a local server); since registry
+# signals are on by default, a scan without it would send one registry request per crate.
 # Usage: bench/advisory.sh [OUT_DIR]
 # Env: RECORDS=500000 PACKAGES=10000 PINS=1000 SEED=1 RUNS=10 IMPORT_RUNS=3 PIP_RUNS=3 RSS=1
-#      STEPS="import cargo pypi" (a subset reuses the database of an earlier run)
+#      STEPS="import cargo realistic pypi" (a subset reuses the database of an earlier run)
 #      CARGO_AUDIT (cargo-audit binary; skipped when not found), PIP_AUDIT (pip-audit;
 #      skipped when not found), OSV_PYTHON (python for the OSV server; default the one
 #      beside pip-audit), OSV_PORT=5091, FIREBREAK (a prebuilt binary; default: build it)
@@ -42,7 +45,7 @@ zips=()
 for z in "$data"/zip/*/all.zip; do zips+=(--source "$z"); done
 db="$out/advisories.sqlite3"
 
-STEPS=" ${STEPS:-import cargo pypi} "
+STEPS=" ${STEPS:-import cargo realistic pypi} "
 if [[ "$STEPS" == *" import "* ]]; then
 echo "== import"
 hyperfine --runs "$IMPORT_RUNS" --style basic --export-json "$out/import.json" --export-markdown "$out/import.md" \
@@ -63,7 +66,7 @@ echo "database: $db_bytes bytes ($(( db_bytes / 1024 / 1024 )) MiB)"
 
 if [[ "$STEPS" == *" cargo "* ]]; then
 echo "== scan (Cargo.lock, $PACKAGES packages) against cargo audit"
-scan_cargo="$fb scan $out/Cargo.lock --db $db --format json --output $out/firebreak-cargo.json"
+scan_cargo="$fb scan $out/Cargo.lock --db $db --no-registry --format json --output $out/firebreak-cargo.json"
 names=("firebreak scan"); cmds=("$scan_cargo")
 if [ -n "$CARGO_AUDIT" ]; then
   names+=("cargo-audit $("$CARGO_AUDIT" audit --version | awk '{print $NF}')")
@@ -74,6 +77,20 @@ for i in "${!cmds[@]}"; do hf+=(-n "${names[$i]}" "${cmds[$i]}"); done
 "${hf[@]}"
 /usr/bin/time -f "%M" -o "$out/scan-rss.txt" bash -c "$scan_cargo" || true
 echo "scan peak RSS: $(tail -1 "$out/scan-rss.txt") KiB"
+fi
+
+if [[ "$STEPS" == *" realistic "* ]]; then
+# Beside the stress case, not instead of it: the same graph with ~96 % of the names renamed
+# to ones no advisory uses, so that a few percent of the packages are hit, as in real life.
+echo "== scan (realistic Cargo.lock, $PACKAGES packages, a few percent named by advisories)"
+mkdir -p "$out/realistic"
+python3 "$root/bench/advisory/realistic_lock.py" "$out/Cargo.lock" "$out/realistic/Cargo.lock"
+scan_real="$fb scan $out/realistic/Cargo.lock --db $db --no-registry --format json --output $out/firebreak-realistic.json"
+hf=(hyperfine -i --warmup 2 --runs "$RUNS" --style basic --export-json "$out/scan-realistic.json" --export-markdown "$out/scan-realistic.md" -n "firebreak scan" "$scan_real")
+if [ -n "$CARGO_AUDIT" ]; then
+  hf+=(-n "cargo-audit" "$CARGO_AUDIT audit --db $data/rustsec --no-fetch --no-yanked --json -f $out/realistic/Cargo.lock > $out/cargo-audit-realistic.json")
+fi
+"${hf[@]}"
 fi
 
 srv_pid=""
@@ -93,7 +110,7 @@ if [ -n "$PIP_AUDIT" ] && [[ "$STEPS" == *" pypi "* ]]; then
   done
   head -1 "$out/osv-server.log"
   hyperfine -i --warmup 1 --runs "${PIP_RUNS:-3}" --style basic --export-json "$out/scan-pypi.json" --export-markdown "$out/scan-pypi.md" \
-    -n "firebreak scan" "$fb scan $out/requirements.txt --db $db --format json --output $out/firebreak-pypi.json" \
+    -n "firebreak scan" "$fb scan $out/requirements.txt --db $db --no-registry --format json --output $out/firebreak-pypi.json" \
     -n "$("$PIP_AUDIT" --version)" "$PIP_AUDIT -r $out/requirements.txt --no-deps --disable-pip -s osv --osv-url http://127.0.0.1:$OSV_PORT/v1/query --cache-dir $out/pip-audit-cache --progress-spinner off -f json -o $out/pip-audit.json"
 else echo "skip: pip-audit not found (PIP_AUDIT)" >&2; fi
 
@@ -121,6 +138,7 @@ def peer(n):
         return f"n/a ({e.__class__.__name__})"
 lines = [f"database: {db_bytes} bytes = {db_bytes / 2**20:.1f} MiB", ""]
 for title, n, extra in [("import", "import.json", None), ("scan Cargo.lock", "scan-cargo.json", ("firebreak-cargo.json", "cargo-audit.json")),
+                        ("scan realistic Cargo.lock", "scan-realistic.json", ("firebreak-realistic.json", "cargo-audit-realistic.json")),
                         ("scan requirements.txt", "scan-pypi.json", ("firebreak-pypi.json", "pip-audit.json"))]:
     res = load(n)
     if not res:
