@@ -34,13 +34,13 @@ fn every_reconstruction_is_flagged_with_its_signals() {
     let root = fixtures().join("reconstructions");
     let mut failures = Vec::new();
     let mut checked = 0;
-    for entry in std::fs::read_dir(&root).unwrap() {
+    for entry in fs_err::read_dir(&root).unwrap() {
         let dir = entry.unwrap().path();
         let expected_path = dir.join("expected.toml");
         if !expected_path.exists() || dir.ends_with("diff") {
             continue;
         }
-        let expected: Expected = toml::from_str(&std::fs::read_to_string(&expected_path).unwrap()).unwrap();
+        let expected: Expected = toml::from_str(&fs_err::read_to_string(&expected_path).unwrap()).unwrap();
         let files = Files::read(&dir.join("package"));
         let analysis = analyze(&files.package_files());
         let verdict = score(&analysis, &[]);
@@ -74,7 +74,7 @@ fn every_reconstruction_is_flagged_with_its_signals() {
 #[test]
 fn diff_pairs_raise_the_incident_signals() {
     let root = fixtures().join("reconstructions").join("diff");
-    let pairs: Pairs = toml::from_str(&std::fs::read_to_string(root.join("expected.toml")).unwrap()).unwrap();
+    let pairs: Pairs = toml::from_str(&fs_err::read_to_string(root.join("expected.toml")).unwrap()).unwrap();
     for pair in pairs.pair {
         let old_files = Files::read(&root.join(&pair.old).join("package"));
         let new_files = Files::read(&root.join(&pair.new).join("package"));

@@ -10,14 +10,14 @@ impl Files {
         let mut stack = vec![root.to_path_buf()];
         while let Some(dir) = stack.pop() {
             let mut entries: Vec<_> =
-                std::fs::read_dir(&dir).expect("fixture dir").map(|e| e.expect("entry").path()).collect();
+                fs_err::read_dir(&dir).expect("fixture dir").map(|e| e.expect("entry").path()).collect();
             entries.sort();
             for path in entries {
                 if path.is_dir() {
                     stack.push(path);
                 } else {
                     let rel = path.strip_prefix(root).expect("prefix").to_string_lossy().replace('\\', "/");
-                    out.push((rel, std::fs::read(&path).expect("read fixture")));
+                    out.push((rel, fs_err::read(&path).expect("read fixture")));
                 }
             }
         }
