@@ -112,7 +112,7 @@ struct Scanner<'s, 'o> {
     env_names: BTreeSet<String>,
     env_at: Option<usize>,
     per_signal: HashMap<&'static str, usize>,
-    seen: HashSet<(&'static str, u32)>,
+    seen: HashSet<(&'static str, u32, u32)>,
     /// Literals decoded from hex or base64 that name something worth hiding.
     hidden: Vec<(u32, String)>,
     /// For destructive writes: a directory listing, a write or delete, and a walk root.
@@ -178,7 +178,7 @@ impl<'s, 'o> Scanner<'s, 'o> {
         }
         let offset = offset as usize;
         let (line, column) = self.index.position(offset);
-        if !self.seen.insert((signal.id, line)) {
+        if !self.seen.insert((signal.id, line, column)) {
             return;
         }
         let count = self.per_signal.entry(signal.id).or_default();
@@ -302,7 +302,7 @@ impl<'s, 'o> Scanner<'s, 'o> {
                 Some(Expression::StringLiteral(lit)) => self.import(lit.value.as_str()),
                 Some(_) => self.hit(
                     &DYNAMIC_CODE,
-                    Severity::Medium,
+                    Severity::Low,
                     Some(Capability::DynamicCode),
                     at,
                     "require of a computed module name".to_owned(),
@@ -317,9 +317,7 @@ impl<'s, 'o> Scanner<'s, 'o> {
                 }
             }
             (_, "_compile") => self.dynamic(at, "Module._compile", first.or(Some(&call.callee))),
-            ("os", "homedir") => {
-                self.walk_root.get_or_insert(at);
-            }
+            ("os", "homedir") => {}
             ("child_process", f)
                 if matches!(
                     f,
@@ -365,9 +363,11 @@ impl<'s, 'o> Scanner<'s, 'o> {
                     format!("decrypts data with crypto.{f}"),
                 );
             }
-            ("JSON", "stringify") | ("Object", "keys" | "entries" | "values")
-                if first.is_some_and(Self::is_process_env) =>
-            {
+            ("Object", "keys" | "entries" | "values") if first.is_some_and(Self::is_process_env) => {
+                // Filtering the environment (`DEBUG_*`, `npm_config_*`) is what libraries do.
+                self.out.capabilities.insert(Capability::EnvironmentRead);
+            }
+            ("JSON", "stringify") if first.is_some_and(Self::is_process_env) => {
                 self.hit(
                     &ENV_HARVEST,
                     Severity::High,
@@ -534,6 +534,19 @@ impl<'s, 'o> Scanner<'s, 'o> {
         let f = function.trim_end_matches("Sync");
         if matches!(f, "readdir" | "opendir") {
             self.lists_directories = true;
+            // `readdirSync('/')`, `readdirSync(os.homedir())`: a walk from a root.
+            if let Some(arg) = call.arguments.first().and_then(Argument::as_expression) {
+                let rooted = match arg.without_parentheses() {
+                    Expression::StringLiteral(lit) => is_walk_root(lit.value.as_str()),
+                    Expression::CallExpression(c) => {
+                        self.resolve(&c.callee).is_some_and(|(o, p)| o == "os" && p == "homedir")
+                    }
+                    _ => false,
+                };
+                if rooted {
+                    self.walk_root.get_or_insert(call.span.start);
+                }
+            }
         }
         let write = matches!(
             f,
@@ -570,9 +583,6 @@ impl<'s, 'o> Scanner<'s, 'o> {
     }
 
     fn string(&mut self, value: &str, at: u32) {
-        if matches!(value, "/" | "./" | "../" | "../../" | "../../../" | "~" | "~/" | "C:\\" | "C:/") {
-            self.walk_root.get_or_insert(at);
-        }
         if let Some(decoded) = decode_literal(value)
             && is_sensitive(&decoded)
         {
@@ -602,7 +612,9 @@ impl<'s, 'o> Scanner<'s, 'o> {
             decode_literal(value)
         };
         let Some(decoded) = decoded else { return };
-        if matches!(decoded.as_str(), "/" | "./" | "../" | "../../" | "../../../" | "~" | "~/") {
+        // A walk root spelled in base64 says where a destructive walk starts and that
+        // someone did not want it read.
+        if is_walk_root(&decoded) {
             self.walk_root.get_or_insert(at);
         }
         for fact in classify(&decoded) {
@@ -737,7 +749,7 @@ impl<'a> Visit<'a> for Scanner<'_, '_> {
             Expression::StringLiteral(lit) => self.import(lit.value.as_str()),
             _ => self.hit(
                 &DYNAMIC_CODE,
-                Severity::Medium,
+                Severity::Low,
                 Some(Capability::DynamicCode),
                 it.span.start,
                 "import() of a computed module name".to_owned(),
@@ -821,7 +833,7 @@ impl<'a> Visit<'a> for Scanner<'_, '_> {
         if Self::is_process_env(&it.right) {
             self.hit(
                 &ENV_HARVEST,
-                Severity::High,
+                Severity::Medium,
                 Some(Capability::EnvironmentHarvest),
                 it.span.start,
                 "iterates over every environment variable".to_owned(),
@@ -842,6 +854,10 @@ impl<'a> Visit<'a> for Scanner<'_, '_> {
         }
         walk::walk_template_literal(self, it);
     }
+}
+
+fn is_walk_root(path: &str) -> bool {
+    matches!(path, "/" | "./" | "../" | "../../" | "../../../" | "~" | "~/" | "C:\\" | "C:/")
 }
 
 /// `atob(x)`, `Buffer.from(x, 'base64' | 'hex')`.
@@ -877,25 +893,35 @@ fn is_decoded(expr: &Expression<'_>) -> bool {
     }
 }
 
-/// Whether an argument names the file itself or the package manifest.
+/// Whether an argument names the file itself (`__filename`) or the package's own
+/// manifest (`'package.json'` alone or joined to `__dirname`); a `package.json` written
+/// into another directory (a scratch install) is not self-modification.
 fn names_self(expr: &Expression<'_>) -> bool {
-    let mut found = false;
-    struct Finder<'f>(&'f mut bool);
-    impl<'a> Visit<'a> for Finder<'_> {
+    #[derive(Default)]
+    struct Finder {
+        filename: bool,
+        dirname: bool,
+        manifest: bool,
+        other_identifiers: bool,
+    }
+    impl<'a> Visit<'a> for Finder {
         fn visit_identifier_reference(&mut self, it: &oxc_ast::ast::IdentifierReference<'a>) {
-            if it.name == "__filename" {
-                *self.0 = true;
+            match it.name.as_str() {
+                "__filename" => self.filename = true,
+                "__dirname" => self.dirname = true,
+                "path" | "path2" | "join" | "resolve" => {}
+                _ => self.other_identifiers = true,
             }
         }
         fn visit_string_literal(&mut self, it: &StringLiteral<'a>) {
-            let v = it.value.as_str();
-            if v == "package.json" || v.ends_with("/package.json") {
-                *self.0 = true;
+            if matches!(it.value.as_str(), "package.json" | "./package.json") {
+                self.manifest = true;
             }
         }
     }
-    Finder(&mut found).visit_expression(expr);
-    found
+    let mut finder = Finder::default();
+    finder.visit_expression(expr);
+    finder.filename || (finder.manifest && (finder.dirname || !finder.other_identifiers))
 }
 
 fn string_value(expr: &Expression<'_>) -> Option<String> {

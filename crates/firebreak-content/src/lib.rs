@@ -292,7 +292,9 @@ pub fn analyze(files: &[PackageFile<'_>]) -> Analysis {
 
     for (path, report) in reports {
         let phase = if analysis.install_files.contains(&path) { Phase::InstallTime } else { Phase::Runtime };
-        if let Some(hit) = combination(&path, phase, &report.capabilities) {
+        let decoded_eval =
+            report.hits.iter().any(|h| h.signal.id == "dynamic-code" && h.severity >= Severity::High);
+        if let Some(hit) = combination(&path, phase, &report.capabilities, decoded_eval) {
             analysis.hits.push(hit);
         }
         for capability in &report.capabilities {
@@ -326,15 +328,16 @@ fn resolve<'p>(paths: &BTreeSet<&'p str>, path: &str) -> Option<&'p str> {
 
 /// What only shows in combination within one file: fetching, then executing what was
 /// fetched (by evaluating it, or by writing and running it, or by starting a hidden
-/// process). At run time a client that also spawns programs is ordinary, so there it
-/// takes evaluation or a hidden process.
-fn combination(path: &str, phase: Phase, caps: &BTreeSet<Capability>) -> Option<Hit> {
+/// process). At run time a client that also spawns programs, or a bundle that also
+/// evaluates generated code, is ordinary: there it takes a hidden process or the
+/// evaluation of decoded data.
+fn combination(path: &str, phase: Phase, caps: &BTreeSet<Capability>, decoded_eval: bool) -> Option<Hit> {
     let network = caps.contains(&Capability::Network);
     let hidden = caps.contains(&Capability::HiddenProcess);
     let evaluates = caps.contains(&Capability::DynamicCode);
     let writes_and_runs = caps.contains(&Capability::ProcessSpawn) && caps.contains(&Capability::FileWrite);
-    let executes = evaluates || hidden || writes_and_runs;
-    if !(network && executes && (phase == Phase::InstallTime || evaluates || hidden)) {
+    let at_install = phase == Phase::InstallTime && (evaluates || hidden || writes_and_runs);
+    if !(network && (at_install || hidden || decoded_eval)) {
         return None;
     }
     Some(Hit {

@@ -40,8 +40,7 @@ pub(crate) fn check(path: &str, text: &str, out: &mut FileReport) {
         }
     }
 
-    let escapes =
-        memchr::memmem::find_iter(bytes, b"\\x").count() + memchr::memmem::find_iter(bytes, b"\\u").count();
+    let escapes = count_ascii_escapes(bytes);
     if escapes >= 200 && escapes * 4 * 100 / bytes.len().max(1) >= 20 {
         let at =
             memchr::memmem::find(bytes, b"\\x").or_else(|| memchr::memmem::find(bytes, b"\\u")).unwrap_or(0);
@@ -103,6 +102,24 @@ pub(crate) fn check(path: &str, text: &str, out: &mut FileReport) {
             phase: Phase::Runtime,
         });
     }
+}
+
+/// `\xHH` and `\u00HH` escapes of printable ASCII: obfuscators spell ordinary names this
+/// way; emoji tables, ANSI colours and other non-ASCII escapes are honest.
+fn count_ascii_escapes(bytes: &[u8]) -> usize {
+    let hex = |s: &[u8]| -> Option<u8> { u8::from_str_radix(std::str::from_utf8(s).ok()?, 16).ok() };
+    memchr::memchr_iter(b'\\', bytes)
+        .filter(|&at| {
+            let value = match bytes.get(at + 1) {
+                Some(b'x') => bytes.get(at + 2..at + 4).and_then(hex),
+                Some(b'u') if bytes.get(at + 2..at + 4) == Some(b"00") => {
+                    bytes.get(at + 4..at + 6).and_then(hex)
+                }
+                _ => None,
+            };
+            value.is_some_and(|v| (0x20..0x7f).contains(&v))
+        })
+        .count()
 }
 
 /// Occurrences of `_0x` followed by four to six hex digits and a non-identifier byte.

@@ -109,7 +109,7 @@ struct Scanner<'s, 'o> {
     aliases: HashMap<String, String>,
     env_names: BTreeSet<String>,
     env_at: Option<usize>,
-    seen: HashSet<(&'static str, u32)>,
+    seen: HashSet<(&'static str, u32, u32)>,
     counts: HashMap<&'static str, usize>,
 }
 
@@ -209,7 +209,7 @@ impl Scanner<'_, '_> {
             self.out.capabilities.insert(c);
         }
         let (line, column) = self.index.position(offset);
-        if !self.seen.insert((signal.id, line)) {
+        if !self.seen.insert((signal.id, line, column)) {
             return;
         }
         let count = self.counts.entry(signal.id).or_default();
@@ -318,7 +318,7 @@ impl Scanner<'_, '_> {
                     if iterated.starts_with("os.environ") {
                         self.hit(
                             &ENV_HARVEST,
-                            Severity::High,
+                            Severity::Medium,
                             Some(Capability::EnvironmentHarvest),
                             node.start_byte(),
                             "iterates over every environment variable".to_owned(),
@@ -419,7 +419,7 @@ impl Scanner<'_, '_> {
                 }
                 Some(_) => self.hit(
                     &DYNAMIC_CODE,
-                    Severity::Medium,
+                    Severity::Low,
                     Some(Capability::DynamicCode),
                     at,
                     format!("imports a computed module name with {name}"),
@@ -485,16 +485,14 @@ impl Scanner<'_, '_> {
                     self.env_read(&var, at);
                 }
             }
-            "dict" | "json.dumps" | "json.dump" | "str" | "repr" | "list" | "os.environ.copy"
-            | "pickle.dumps" => {
-                let whole = name == "os.environ.copy"
-                    || first_arg.as_ref().is_some_and(|(_, t)| {
-                        let t = self.resolve(t);
-                        t == "os.environ"
-                            || t.starts_with("os.environ.items")
-                            || t.starts_with("dict(os.environ")
-                    });
-                if whole && name != "os.environ.copy" {
+            // `dict(os.environ)` and `os.environ.copy()` build a child's environment; turning
+            // it into text is what sending it needs.
+            "json.dumps" | "json.dump" | "str" | "repr" | "pickle.dumps" | "base64.b64encode" => {
+                let whole = first_arg.as_ref().is_some_and(|(_, t)| {
+                    let t = self.resolve(t);
+                    t == "os.environ" || t.starts_with("os.environ.items") || t.starts_with("dict(os.environ")
+                });
+                if whole {
                     self.hit(
                         &ENV_HARVEST,
                         Severity::High,

@@ -54,7 +54,33 @@ fn same_file(hits: &[&Hit], signal: &str, capability: Capability) -> bool {
         .any(|h| hits.iter().any(|o| o.path == h.path && o.capability == Some(capability)))
 }
 
+/// Tests, examples and documentation ship in sdists and tarballs but do not run when the
+/// package is used.
+fn is_auxiliary(path: &str) -> bool {
+    path.split('/').rev().skip(1).any(|dir| {
+        matches!(
+            dir,
+            "test"
+                | "tests"
+                | "__tests__"
+                | "testing"
+                | "spec"
+                | "example"
+                | "examples"
+                | "docs"
+                | "doc"
+                | "benchmarks"
+                | "bench"
+        )
+    }) || path.contains(".test.")
+        || path.contains(".spec.")
+        || path.rsplit('/').next().is_some_and(|f| f.starts_with("test_"))
+}
+
 fn weight(hit: &Hit) -> u32 {
+    if hit.phase == Phase::Runtime && is_auxiliary(&hit.path) {
+        return 0;
+    }
     let base = match hit.severity {
         Severity::Info => 0,
         Severity::Low => 2,
