@@ -28,7 +28,7 @@ pub(crate) fn hit(path: &str, kind: &str) -> Hit {
         signal: &BUNDLED_BINARY,
         severity: Severity::Low,
         capability: Some(Capability::NativeBinary),
-        message: format!("ships a {kind} executable"),
+        message: format!("ships an {kind} executable"),
         path: path.to_owned(),
         line: 0,
         column: 0,

@@ -567,8 +567,11 @@ impl<'s, 'o> Scanner<'s, 'o> {
         }
         self.writes_or_deletes = true;
         self.out.capabilities.insert(if write { Capability::FileWrite } else { Capability::FileDelete });
+        // The target is the destination of a copy or rename, the first argument otherwise:
+        // copying itself elsewhere (a worm spreading) is not rewriting itself.
+        let target = if matches!(f, "copyFile" | "rename" | "move" | "copy" | "symlink") { 1 } else { 0 };
         let targets_self =
-            call.arguments.iter().filter_map(Argument::as_expression).any(|arg| names_self(arg));
+            call.arguments.get(target).and_then(Argument::as_expression).is_some_and(names_self);
         if targets_self {
             let what =
                 if delete { "deletes its own file or manifest" } else { "rewrites its own file or manifest" };

@@ -109,8 +109,13 @@ pub fn score(analysis: &Analysis, extra: &[Hit]) -> Verdict {
     let secrets_install = install(Capability::EnvironmentHarvest) || install(Capability::CredentialAccess);
     let secrets = has(Capability::EnvironmentHarvest) || has(Capability::CredentialAccess);
     let decoded_exec = hits.iter().any(|h| h.signal.id == "dynamic-code" && h.severity >= Severity::High);
-    let worm_facts: BTreeSet<&str> =
-        hits.iter().filter(|h| h.signal.id == "worm-behaviour").map(|h| h.message.as_str()).collect();
+    // One fact named twice ("runs `npm publish`", "names `npm publish`") is one fact: a
+    // release tool publishes too. It takes two kinds, or one with stolen secrets.
+    let worm_facts: BTreeSet<&str> = hits
+        .iter()
+        .filter(|h| h.signal.id == "worm-behaviour")
+        .map(|h| h.message.split_once(' ').map_or(h.message.as_str(), |(_, what)| what))
+        .collect();
 
     rule(
         hits.iter().any(|h| h.signal.id == "integrity-mismatch"),
