@@ -9,6 +9,27 @@
 //! bytes are there. Entries that are not plain files or whose names could escape the
 //! package root are not errors but [`Skipped`] entries, because analyzers report them:
 //! a symlink or a `../` name in a package is a finding of its own.
+//!
+//! ```no_run
+//! use firebreak_archive::{Integrity, Limits, detect_kind, read_archive, verify_integrity};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let bytes = fs_err::read("is-number-7.0.0.tgz")?;
+//! // Integrity first: a mismatch is a finding, and those bytes are not the package.
+//! let published = "sha512-41Cifkg6e8TylSpdtTpeLVMqvSBEVzTttHvERD741+pnZ8ANv0004MRL43QKPDlK9cGvNp6NZWZUBlbGXYxxng==";
+//! if let Integrity::Mismatch { expected, actual } = verify_integrity(&bytes, published) {
+//!     return Err(format!("integrity-mismatch: expected {expected}, got {actual}").into());
+//! }
+//! let kind = detect_kind("is-number-7.0.0.tgz", &bytes).ok_or("not a package archive")?;
+//! let archive = read_archive("is-number@7.0.0", &bytes, kind, &Limits::default())?;
+//! for file in &archive.files {
+//!     let _ = (&file.path, &file.data); // "package.json", "index.js", …
+//! }
+//! for skipped in &archive.skipped {
+//!     let _ = (&skipped.path, skipped.reason.id()); // "symlink", "unsafe-path", …
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
 mod detect;
 mod error;
@@ -89,7 +110,7 @@ pub struct Archive {
     pub skipped: Vec<Skipped>,
     /// The top-level directory removed from the paths (`package`, `six-1.16.0`), if any.
     pub root: Option<String>,
-    /// Entries read, of every kind (directories and links included).
+    /// Entries read, of every kind (directories, links and pax global headers included).
     pub entries: u64,
     /// Size of the archive as given.
     pub compressed_size: u64,

@@ -18,7 +18,7 @@ pub struct Limits {
     /// Uncompressed bytes read out of the archive, everything counted: file data, data
     /// of skipped entries, tar headers and long-name records. Default 256 MiB.
     pub max_total_size: u64,
-    /// Entries of any kind (files, directories, links, metadata records). Default 20,000.
+    /// Entries of any kind (files, directories, links, pax global headers). Default 20,000.
     pub max_entries: u64,
     /// Size of one file. Default 64 MiB.
     pub max_file_size: u64,

@@ -103,12 +103,13 @@ fn walk<R: Read>(
         let raw = entry.path_bytes().into_owned();
         let name = display_name(&raw);
         *last_entry = Some(name.clone());
+        c.count_entry(&name).map_err(Stop::Fatal)?;
         let entry_type = entry.header().entry_type();
-        // A pax global header is metadata for the whole archive, not a member.
+        // A pax global header is metadata for the whole archive, not a member (it is
+        // still counted, so that a stream of them cannot run unbounded).
         if entry_type == EntryType::XGlobalHeader {
             continue;
         }
-        c.count_entry(&name).map_err(Stop::Fatal)?;
         let Some(path) = c.check_path(&raw, &name) else { continue };
         let link_target = || entry.link_name_bytes().map(|t| display_name(&t)).unwrap_or_default();
         let reason = match entry_type {

@@ -51,7 +51,8 @@ pub(crate) fn read(c: &mut Collector<'_>, bytes: &[u8], budget: &Budget) -> Resu
     for index in 0..zip.len() {
         // Metadata first, from the raw entry: nothing is decompressed or decrypted yet.
         let (raw, mode, size, encrypted) = {
-            let entry = zip.by_index_raw(index).map_err(|e| zip_error(c, None, e))?;
+            let name = zip.name_for_index(index).map(str::to_owned);
+            let entry = zip.by_index_raw(index).map_err(|e| zip_error(c, name, e))?;
             (entry.name_raw().to_vec(), entry.unix_mode(), entry.size(), entry.encrypted())
         };
         let name = display_name(&raw);
