@@ -47,6 +47,12 @@ pub(crate) fn read(c: &mut Collector<'_>, bytes: &[u8], budget: &Budget) -> Resu
             entry: None,
         });
     }
+    // The zip reader keys entries by name, keeping the last of each: the earlier ones
+    // (which `zipfile` would extract, then overwrite) are reported as replaced.
+    for name in duplicate_names(bytes, max_entries) {
+        c.count_entry(&name)?;
+        c.skip(&name, SkipReason::Duplicate);
+    }
     let max_file = c.limits().max_file_size;
     for index in 0..zip.len() {
         // Metadata first, from the raw entry: nothing is decompressed or decrypted yet.
@@ -140,4 +146,43 @@ pub(crate) fn read(c: &mut Collector<'_>, bytes: &[u8], budget: &Budget) -> Resu
         c.add_file(name, path, data, executable);
     }
     Ok(())
+}
+
+/// Names that the central directory lists more than once (each once per extra listing),
+/// from a walk of the directory that the end record points to. Zip64 and damaged
+/// directories yield nothing here: the zip reader has already validated what it uses.
+fn duplicate_names(bytes: &[u8], max_entries: u64) -> Vec<String> {
+    let u16_at = |at: usize| bytes.get(at..at + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+    let u32_at = |at: usize| bytes.get(at..at + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    // The end record is in the last 22 + 65,535 (comment) bytes.
+    let tail = bytes.len().saturating_sub(22 + 65_535);
+    let Some(end) =
+        bytes.get(tail..).and_then(|t| t.windows(4).rposition(|w| w == b"PK\x05\x06")).map(|p| p + tail)
+    else {
+        return Vec::new();
+    };
+    let (Some(count), Some(offset)) = (u16_at(end + 10), u32_at(end + 16)) else { return Vec::new() };
+    if count == u16::MAX || offset == u32::MAX || u64::from(count) > max_entries {
+        return Vec::new();
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut duplicates = Vec::new();
+    let mut at = offset as usize;
+    for _ in 0..count {
+        if bytes.get(at..at + 4) != Some(b"PK\x01\x02") {
+            return Vec::new();
+        }
+        let (Some(name_len), Some(extra_len), Some(comment_len)) =
+            (u16_at(at + 28), u16_at(at + 30), u16_at(at + 32))
+        else {
+            return Vec::new();
+        };
+        let start = at + 46;
+        let Some(name) = bytes.get(start..start + usize::from(name_len)) else { return Vec::new() };
+        if !seen.insert(name) {
+            duplicates.push(display_name(name));
+        }
+        at = start + usize::from(name_len) + usize::from(extra_len) + usize::from(comment_len);
+    }
+    duplicates
 }

@@ -319,6 +319,20 @@ fn zip_names_links_and_entries_that_cannot_be_read() {
 }
 
 #[test]
+fn zip_duplicate_names_keep_the_last_and_report_the_earlier() {
+    let bytes = zip(&[
+        ZipEntry::stored("pkg/__init__.py", b"benign"),
+        ZipEntry::stored("pkg/other.py", b""),
+        ZipEntry::stored("pkg/__init__.py", b"malicious"),
+    ]);
+    let archive = read_archive("dup.whl", &bytes, ArchiveKind::Wheel, &Limits::default()).unwrap();
+    assert_eq!(archive.file("pkg/__init__.py").unwrap().data, b"malicious");
+    assert_eq!(archive.files.len(), 2);
+    assert_eq!(reasons(&archive), [("pkg/__init__.py".to_owned(), SkipReason::Duplicate)]);
+    assert_eq!(archive.entries, 3);
+}
+
+#[test]
 fn sdist_zip_strips_its_root() {
     let bytes =
         zip(&[ZipEntry::stored("pkg-1.0/PKG-INFO", b"Name: pkg"), ZipEntry::stored("pkg-1.0/setup.py", b"")]);
