@@ -368,10 +368,13 @@ impl<'a> Collector<'a> {
     fn finish(self, compressed_size: u64, uncompressed_size: u64) -> Archive {
         let root = match self.kind {
             ArchiveKind::Wheel => None,
-            ArchiveKind::NpmTarball | ArchiveKind::Crate => {
-                self.first_root.filter(|_| self.single_root || self.kind == ArchiveKind::Crate)
+            // Cargo wants every entry under the first one's directory.
+            ArchiveKind::Crate => self.first_root,
+            // npm strips one component whatever it is; a root is reported only when
+            // there is one. pip strips the leading directory only when all share it.
+            ArchiveKind::NpmTarball | ArchiveKind::SdistTarGz | ArchiveKind::SdistZip => {
+                self.first_root.filter(|_| self.single_root)
             }
-            ArchiveKind::SdistTarGz | ArchiveKind::SdistZip => self.first_root.filter(|_| self.single_root),
         };
         let mut skipped = self.skipped;
         let mut files: Vec<ArchiveFile> = Vec::with_capacity(self.pending.len());
