@@ -352,3 +352,34 @@ fn combination(path: &str, phase: Phase, caps: &BTreeSet<Capability>, decoded_ev
         phase,
     })
 }
+
+/// The finding for an archive entry the reader did not hand over (a link, a path
+/// escaping the root, an oversize file): package managers may extract it differently.
+pub fn archive_anomaly(entry: &str, reason: &str, suspicious: bool) -> Hit {
+    Hit {
+        signal: &signals::ARCHIVE_ANOMALY,
+        severity: if suspicious { signals::ARCHIVE_ANOMALY.severity } else { Severity::Info },
+        capability: None,
+        message: format!("archive entry `{entry}` not read: {reason}"),
+        path: entry.to_owned(),
+        line: 0,
+        column: 0,
+        snippet: String::new(),
+        phase: Phase::InstallTime,
+    }
+}
+
+/// The finding for bytes that are not the registry's: nothing else is analysed.
+pub fn integrity_mismatch(archive: &str, detail: &str) -> Hit {
+    Hit {
+        signal: &signals::INTEGRITY_MISMATCH,
+        severity: signals::INTEGRITY_MISMATCH.severity,
+        capability: None,
+        message: format!("{archive} does not match its expected digest: {detail}"),
+        path: archive.to_owned(),
+        line: 0,
+        column: 0,
+        snippet: String::new(),
+        phase: Phase::InstallTime,
+    }
+}

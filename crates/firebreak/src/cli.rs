@@ -52,8 +52,9 @@ pub(crate) enum Command {
     /// Print the documentation of a signal (a finding's id), or list them all.
     Explain(ExplainArgs),
     /// Analyse a package's contents without running them: what it can do at install time
-    /// and at run time, and a verdict (malicious, suspicious, clean). Takes an unpacked
-    /// package directory. Exit 0: clean or suspicious; 1: malicious; 2: an error.
+    /// and at run time, and a verdict (malicious, suspicious, clean). Takes an archive
+    /// (.tgz, .tar.gz, .zip, .whl, .crate) or an unpacked package directory.
+    /// Exit 0: clean or suspicious; 1: malicious; 2: an error.
     Inspect(InspectArgs),
     /// Compare two releases of a package: files, manifest, and what the new one can do
     /// that the old one could not. Exit 0: nothing alarming; 1: the new release is
@@ -70,10 +71,14 @@ pub(crate) enum InspectFormat {
 
 #[derive(Debug, Args)]
 pub(crate) struct InspectArgs {
-    /// Unpacked package directories (the folder holding package.json, PKG-INFO/setup.py
-    /// or Cargo.toml).
+    /// Package archives (npm .tgz, PyPI sdist .tar.gz/.zip or wheel, .crate) or unpacked
+    /// package directories.
     #[arg(value_name = "PATH", required = true)]
     pub(crate) paths: Vec<Utf8PathBuf>,
+    /// The digest the registry lists for the archive (`sha512-…` SRI, or hex sha256 as
+    /// PyPI and crates.io give it): checked before anything is unpacked.
+    #[arg(long, value_name = "DIGEST")]
+    pub(crate) integrity: Option<String>,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = InspectFormat::Human)]
     pub(crate) format: InspectFormat,
@@ -87,7 +92,7 @@ pub(crate) struct InspectArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct DiffArgs {
-    /// The older release (an unpacked package directory).
+    /// The older release (an archive or an unpacked package directory).
     #[arg(value_name = "OLD")]
     pub(crate) old: Utf8PathBuf,
     /// The newer release.

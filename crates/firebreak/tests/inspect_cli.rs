@@ -50,7 +50,7 @@ fn a_clean_package_exits_0_and_a_missing_one_2_after_the_rest() {
     assert!(r.stderr.contains("no/such/package"), "{}", r.stderr);
     let r = run(firebreak().args(["inspect", "Cargo.toml"]));
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("is not a directory"), "{}", r.stderr);
+    assert!(r.stderr.contains("not a package archive"), "{}", r.stderr);
 }
 
 #[test]
@@ -73,4 +73,32 @@ fn diff_shows_the_phantom_dependency_of_axios_1_14_1() {
     assert_eq!(json["diff"]["phantom_dependencies"][0], "plain-crypto-js");
     assert_eq!(json["diff"]["dependencies"]["added"]["plain-crypto-js"], "^4.2.1");
     assert_eq!(json["verdict"]["verdict"], "suspicious");
+}
+
+#[test]
+fn inspect_reads_archives_and_checks_integrity_first() {
+    let tgz = "crates/firebreak-archive/fixtures/is-number-7.0.0.tgz";
+    let good =
+        "sha512-41Cifkg6e8TylSpdtTpeLVMqvSBEVzTttHvERD741+pnZ8ANv0004MRL43QKPDlK9cGvNp6NZWZUBlbGXYxxng==";
+    let r = run(firebreak().args(["inspect", "--integrity", good, tgz]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.starts_with("is-number@7.0.0") && r.stdout.contains("CLEAN"), "{}", r.stdout);
+    // One flipped digit: nothing is unpacked, the verdict is the mismatch.
+    let bad = good.replacen("41C", "41D", 1);
+    let r = run(firebreak().args(["inspect", "--format", "json", "--integrity", &bad, tgz]));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let json: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
+    assert_eq!(json[0]["analysis"]["hits"][0]["signal"], "integrity-mismatch");
+    assert_eq!(json[0]["analysis"]["code_files"], 0);
+    let r = run(firebreak().args(["inspect", "--integrity", "md5-abc", tgz]));
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("expected an SRI string"), "{}", r.stderr);
+    // A wheel and a crate are read too.
+    let r = run(firebreak().args([
+        "inspect",
+        "crates/firebreak-archive/fixtures/six-1.16.0-py2.py3-none-any.whl",
+        "crates/firebreak-archive/fixtures/itoa-1.0.11.crate",
+    ]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("six@1.16.0") && r.stdout.contains("itoa@1.0.11"), "{}", r.stdout);
 }

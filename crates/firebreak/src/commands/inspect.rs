@@ -4,7 +4,11 @@
 use std::fmt::Write as _;
 
 use camino::{Utf8Path, Utf8PathBuf};
-use firebreak_content::{Analysis, Diff, PackageFile, Verdict, VerdictKind, analyze, diff, score};
+use firebreak_archive::{Integrity, Limits, SkipReason, detect_kind, read_archive, verify_integrity};
+use firebreak_content::{
+    Analysis, Diff, Hit, PackageFile, Verdict, VerdictKind, analyze, archive_anomaly, diff,
+    integrity_mismatch, score,
+};
 use serde::Serialize;
 
 use crate::cli::{DiffArgs, InspectArgs, InspectFormat};
@@ -17,10 +21,55 @@ const MAX_TOTAL: u64 = 256 * 1024 * 1024;
 const MAX_FILES: usize = 20_000;
 const MAX_FILE: u64 = 64 * 1024 * 1024;
 
-/// A package's files in memory.
+/// A package's files in memory, with what reading them found.
 struct Loaded {
     files: Vec<(String, Vec<u8>)>,
     skipped: Vec<String>,
+    /// Archive anomalies and integrity failures, reported like content findings.
+    hits: Vec<Hit>,
+}
+
+/// Compressed archives larger than this are not packages anyone installs.
+const MAX_ARCHIVE: u64 = 512 * 1024 * 1024;
+
+/// Reads a package archive (npm .tgz, sdist, wheel, .crate), checking `integrity` first
+/// when given; a mismatch stops before anything is unpacked.
+fn load_archive(path: &Utf8Path, integrity: Option<&str>) -> miette::Result<Loaded> {
+    let size = fs_err::metadata(path).map_err(|e| miette::miette!("cannot read `{path}`: {e}"))?.len();
+    if size > MAX_ARCHIVE {
+        return Err(miette::miette!("`{path}` is {size} bytes, over the {MAX_ARCHIVE}-byte archive limit"));
+    }
+    let bytes = fs_err::read(path).map_err(|e| miette::miette!("cannot read `{path}`: {e}"))?;
+    let name = path.file_name().unwrap_or(path.as_str());
+    let mut loaded = Loaded { files: Vec::new(), skipped: Vec::new(), hits: Vec::new() };
+    if let Some(expected) = integrity {
+        match verify_integrity(&bytes, expected) {
+            Integrity::Match { .. } => {}
+            Integrity::Mismatch { expected, actual } => {
+                loaded.hits.push(integrity_mismatch(name, &format!("expected {expected}, found {actual}")));
+                return Ok(loaded);
+            }
+            Integrity::Unsupported { expected } => {
+                return Err(miette::miette!(
+                    "cannot check `{path}` against `{expected}`: expected an SRI string (sha512-…, sha256-…, sha1-…) or a hex sha256/sha1 digest"
+                ));
+            }
+        }
+    }
+    let kind = detect_kind(name, &bytes).ok_or_else(|| {
+        miette::miette!(
+            "`{path}` is not a package archive firebreak reads: expected an npm .tgz, a PyPI .tar.gz, .zip or .whl, or a .crate (named so, with matching contents)"
+        )
+    })?;
+    let archive =
+        read_archive(path.as_str(), &bytes, kind, &Limits::default()).map_err(|e| miette::miette!("{e}"))?;
+    for skipped in &archive.skipped {
+        let suspicious = !matches!(skipped.reason, SkipReason::Oversize { .. });
+        loaded.skipped.push(format!("{}: {}", skipped.path, skipped.reason));
+        loaded.hits.push(archive_anomaly(&skipped.path, &skipped.reason.to_string(), suspicious));
+    }
+    loaded.files = archive.files.into_iter().map(|f| (f.path, f.data)).collect();
+    Ok(loaded)
 }
 
 impl Loaded {
@@ -29,15 +78,15 @@ impl Loaded {
     }
 }
 
-fn load(path: &Utf8Path) -> miette::Result<Loaded> {
+fn load(path: &Utf8Path, integrity: Option<&str>) -> miette::Result<Loaded> {
     let meta = fs_err::metadata(path).map_err(|e| miette::miette!("cannot read `{path}`: {e}"))?;
     if !meta.is_dir() {
-        return Err(miette::miette!(
-            "`{path}` is not a directory: inspect reads an unpacked package (the folder holding package.json, \
-             PKG-INFO or Cargo.toml)"
-        ));
+        return load_archive(path, integrity);
     }
-    let mut loaded = Loaded { files: Vec::new(), skipped: Vec::new() };
+    if integrity.is_some() {
+        return Err(miette::miette!("`{path}` is a directory; --integrity checks an archive file"));
+    }
+    let mut loaded = Loaded { files: Vec::new(), skipped: Vec::new(), hits: Vec::new() };
     let mut total = 0u64;
     let mut stack = vec![path.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -95,7 +144,7 @@ pub(super) fn run(args: &InspectArgs) -> miette::Result<ExitStatus> {
     let mut human = String::new();
     let mut reports = Vec::new();
     for path in &args.paths {
-        let loaded = match load(path) {
+        let loaded = match load(path, args.integrity.as_deref()) {
             Ok(l) => l,
             Err(e) => {
                 printer::error(&e);
@@ -103,7 +152,8 @@ pub(super) fn run(args: &InspectArgs) -> miette::Result<ExitStatus> {
                 continue;
             }
         };
-        let analysis = analyze(&loaded.package_files());
+        let mut analysis = analyze(&loaded.package_files());
+        analysis.hits.extend(loaded.hits.iter().cloned());
         let verdict = score(&analysis, &[]);
         if verdict.verdict == VerdictKind::Malicious && status == ExitStatus::Success {
             status = ExitStatus::Blocked;
@@ -228,10 +278,12 @@ struct DiffReport<'a> {
 }
 
 pub(super) fn run_diff(args: &DiffArgs) -> miette::Result<ExitStatus> {
-    let old = load(&args.old)?;
-    let new = load(&args.new)?;
+    let old = load(&args.old, None)?;
+    let new = load(&args.new, None)?;
     let (old_files, new_files) = (old.package_files(), new.package_files());
-    let (old_analysis, new_analysis) = (analyze(&old_files), analyze(&new_files));
+    let (mut old_analysis, mut new_analysis) = (analyze(&old_files), analyze(&new_files));
+    old_analysis.hits.extend(old.hits.iter().cloned());
+    new_analysis.hits.extend(new.hits.iter().cloned());
     let delta = diff(&old_files, &old_analysis, &new_files, &new_analysis);
     let verdict = score(&new_analysis, &delta.hits);
     let bytes = match args.format {
