@@ -25,6 +25,8 @@ seed_glob() {
     osv_record) echo "MAL-*.json GHSA-*.json" ;;
     policy) echo "default.toml firebreak*.toml" ;;
     archive) echo "*.tgz *.tar.gz *.crate *.whl" ;;
+    content_js) echo "*.js" ;;
+    content_python) echo "*.py" ;;
   esac
 }
 targets=("$@")

@@ -80,3 +80,25 @@ pub fn archive(data: &[u8]) {
         let _ = firebreak_archive::verify_integrity(b"fuzz", text);
     }
 }
+
+/// Analyses `data` as one JavaScript file run from an install hook (so the manifest,
+/// install-time closure and every JS analyzer path run), and scores it.
+pub fn content_js(data: &[u8]) {
+    let manifest = br#"{"name":"fuzz","version":"1.0.0","scripts":{"postinstall":"node index.js"}}"#;
+    content(("package.json", manifest), "index.js", data);
+}
+
+/// The same for Python: `setup.py` is install-time code.
+pub fn content_python(data: &[u8]) {
+    content(("PKG-INFO", b"Metadata-Version: 2.1\nName: fuzz\nVersion: 1.0\n"), "setup.py", data);
+}
+
+fn content(manifest: (&str, &[u8]), file: &str, data: &[u8]) {
+    use firebreak_content::{PackageFile, analyze, score};
+    let files = [
+        PackageFile { path: manifest.0, data: manifest.1, executable: false },
+        PackageFile { path: file, data, executable: false },
+    ];
+    let analysis = analyze(&files);
+    let _ = score(&analysis, &[]);
+}
