@@ -2,10 +2,31 @@
 //! javascript-obfuscator's hex identifiers and rotated string arrays, dense escapes, code
 //! pushed past the edge of the screen, and known Python packers.
 
+use std::sync::OnceLock;
+
+use aho_corasick::AhoCorasick;
 use firebreak_core::Severity;
 
 use crate::signals::OBFUSCATED_CODE;
 use crate::{Capability, FileReport, Hit, Phase};
+
+const MARKERS: &[&str] = &[
+    "while(!![])",
+    "while (!![])",
+    "['push'](_0x",
+    "[\"push\"](_0x",
+    "__pyarmor__",
+    "pyarmor_runtime",
+    "from pyobfuscate",
+    "_____=lambda",
+    "exec(__import__('zlib').decompress",
+    "exec(__import__('base64')",
+];
+
+fn markers() -> &'static AhoCorasick {
+    static MARKER_SEARCH: OnceLock<AhoCorasick> = OnceLock::new();
+    MARKER_SEARCH.get_or_init(|| AhoCorasick::new(MARKERS).expect("ten fixed markers always build"))
+}
 
 pub(crate) fn check(path: &str, text: &str, out: &mut FileReport) {
     let bytes = text.as_bytes();
@@ -20,23 +41,22 @@ pub(crate) fn check(path: &str, text: &str, out: &mut FileReport) {
             at,
         ));
     }
-    for marker in ["while(!![])", "while (!![])", "['push'](_0x", "[\"push\"](_0x"] {
-        if let Some(at) = memchr::memmem::find(bytes, marker.as_bytes()) {
-            reasons.push((Severity::High, "a rotated string array (javascript-obfuscator)".to_owned(), at));
-            break;
-        }
-    }
-    for marker in [
-        "__pyarmor__",
-        "pyarmor_runtime",
-        "from pyobfuscate",
-        "_____=lambda",
-        "exec(__import__('zlib').decompress",
-        "exec(__import__('base64')",
-    ] {
-        if let Some(at) = memchr::memmem::find(bytes, marker.as_bytes()) {
-            reasons.push((Severity::High, format!("a Python packer signature ({marker})"), at));
-            break;
+    // Every marker in one pass; the first of each family is enough.
+    let (mut rotation, mut packer) = (false, false);
+    for found in markers().find_iter(bytes) {
+        let marker = MARKERS.get(found.pattern().as_usize()).copied().unwrap_or_default();
+        if marker.starts_with("while") || marker.contains("push") {
+            if !rotation {
+                rotation = true;
+                reasons.push((
+                    Severity::High,
+                    "a rotated string array (javascript-obfuscator)".to_owned(),
+                    found.start(),
+                ));
+            }
+        } else if !packer {
+            packer = true;
+            reasons.push((Severity::High, format!("a Python packer signature ({marker})"), found.start()));
         }
     }
 
@@ -56,14 +76,14 @@ pub(crate) fn check(path: &str, text: &str, out: &mut FileReport) {
     let mut lines = 0usize;
     let mut short_lines = 0usize;
     let mut long_line: Option<(usize, usize)> = None;
-    for line in text.split('\n') {
+    for line in bytes.split(|b| *b == b'\n') {
         lines += 1;
         if line.len() < 200 {
             short_lines += 1;
         } else if long_line.is_none_or(|(_, len)| line.len() > len) {
             long_line = Some((offset, line.len()));
         }
-        let leading = line.bytes().take_while(|b| *b == b' ' || *b == b'\t').count();
+        let leading = line.iter().take_while(|b| **b == b' ' || **b == b'\t').count();
         if leading >= 150 && line.len() > leading + 10 {
             reasons.push((Severity::High, format!("code hidden after {leading} blanks"), offset + leading));
         }
