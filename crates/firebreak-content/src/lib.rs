@@ -297,8 +297,12 @@ pub fn analyze(files: &[PackageFile<'_>]) -> Analysis {
         if let Some(hit) = combination(&path, phase, &report.capabilities, decoded_eval) {
             analysis.hits.push(hit);
         }
-        for capability in &report.capabilities {
-            analysis.capabilities.insert((*capability, phase));
+        // What tests and docs could do does not describe the package (their findings stay
+        // listed, unweighted).
+        if phase == Phase::InstallTime || !is_auxiliary(&path) {
+            for capability in &report.capabilities {
+                analysis.capabilities.insert((*capability, phase));
+            }
         }
         analysis.imports.extend(report.imports);
         analysis.notes.extend(report.notes);
@@ -315,6 +319,29 @@ pub fn analyze(files: &[PackageFile<'_>]) -> Analysis {
         (&a.path, a.line, a.column, a.signal.id).cmp(&(&b.path, b.line, b.column, b.signal.id))
     });
     analysis
+}
+
+/// Tests, examples and documentation ship in sdists and tarballs but do not run when the
+/// package is used.
+pub(crate) fn is_auxiliary(path: &str) -> bool {
+    path.split('/').rev().skip(1).any(|dir| {
+        matches!(
+            dir,
+            "test"
+                | "tests"
+                | "__tests__"
+                | "testing"
+                | "spec"
+                | "example"
+                | "examples"
+                | "docs"
+                | "doc"
+                | "benchmarks"
+                | "bench"
+        )
+    }) || path.contains(".test.")
+        || path.contains(".spec.")
+        || path.rsplit('/').next().is_some_and(|f| f.starts_with("test_"))
 }
 
 /// Finds `path` among the package's files the way Node and Python resolve a relative

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use firebreak_core::Severity;
 use serde::Serialize;
 
-use crate::{Analysis, Capability, Hit, Phase};
+use crate::{Analysis, Capability, Hit, Phase, is_auxiliary};
 
 /// The three outcomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -52,29 +52,6 @@ fn same_file(hits: &[&Hit], signal: &str, capability: Capability) -> bool {
     hits.iter()
         .filter(|h| h.signal.id == signal)
         .any(|h| hits.iter().any(|o| o.path == h.path && o.capability == Some(capability)))
-}
-
-/// Tests, examples and documentation ship in sdists and tarballs but do not run when the
-/// package is used.
-fn is_auxiliary(path: &str) -> bool {
-    path.split('/').rev().skip(1).any(|dir| {
-        matches!(
-            dir,
-            "test"
-                | "tests"
-                | "__tests__"
-                | "testing"
-                | "spec"
-                | "example"
-                | "examples"
-                | "docs"
-                | "doc"
-                | "benchmarks"
-                | "bench"
-        )
-    }) || path.contains(".test.")
-        || path.contains(".spec.")
-        || path.rsplit('/').next().is_some_and(|f| f.starts_with("test_"))
 }
 
 fn weight(hit: &Hit) -> u32 {
@@ -132,10 +109,12 @@ pub fn score(analysis: &Analysis, extra: &[Hit]) -> Verdict {
                 || install(Capability::ProcessSpawn)),
         "install-time code reads secrets or credentials and can send them out",
     );
-    rule(
-        has(Capability::ExfiltrationEndpoint) && secrets,
-        "secrets or credentials next to an exfiltration endpoint",
-    );
+    let exfil_with_secrets =
+        hits.iter().filter(|h| h.signal.id == "exfiltration-endpoint" && !is_auxiliary(&h.path)).any(|h| {
+            hits.iter()
+                .any(|o| o.path == h.path && matches!(o.signal.id, "credential-file-read" | "env-harvest"))
+        });
+    rule(exfil_with_secrets, "secrets or credentials next to an exfiltration endpoint");
     rule(
         install(Capability::Obfuscation)
             && (install(Capability::Network)
@@ -174,12 +153,17 @@ pub fn score(analysis: &Analysis, extra: &[Hit]) -> Verdict {
         hits.iter().any(|h| h.signal.id == "download-and-execute") && has(Capability::HiddenProcess),
         "downloads a program and starts it hidden or detached",
     );
-    let obfuscated_eval =
-        hits.iter().any(|h| h.signal.id == "dynamic-code" && h.severity >= Severity::Medium);
-    rule(
-        has(Capability::Obfuscation) && obfuscated_eval,
-        "obfuscated code that evaluates code built at run time",
-    );
+    // In one file: a bundle's eval and an obfuscated file elsewhere are not one program.
+    let obfuscated_eval = hits.iter().any(|h| {
+        h.signal.id == "dynamic-code"
+            && h.severity >= Severity::Medium
+            && hits
+                .iter()
+                .any(|o| o.signal.id == "obfuscated-code" && o.path == h.path && o.severity >= Severity::High)
+    });
+    rule(obfuscated_eval, "obfuscated code that evaluates code built at run time");
+    let payload = hits.iter().any(|h| h.signal.id == "encoded-payload");
+    rule(payload && decoded_exec, "decodes a hidden payload and compiles it");
     rule(
         has(Capability::NetworkInterception) && has(Capability::Obfuscation),
         "obfuscated code that hooks network or wallet functions",
