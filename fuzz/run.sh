@@ -24,6 +24,9 @@ seed_glob() {
     sbom) echo "*.cdx.json *.spdx.json" ;;
     osv_record) echo "MAL-*.json GHSA-*.json" ;;
     policy) echo "default.toml firebreak*.toml" ;;
+    archive) echo "*.tgz *.tar.gz *.crate *.whl" ;;
+    content_js) echo "*.js" ;;
+    content_python) echo "*.py" ;;
   esac
 }
 targets=("$@")
@@ -31,10 +34,16 @@ targets=("$@")
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t"
   for pattern in $(seed_glob "$t"); do
-    find ../fixtures ../examples ../crates -name "$pattern" -size -256k 2>/dev/null | while read -r f; do
+    find ../fixtures ../examples ../crates -type f -name "$pattern" -size -256k 2>/dev/null | while read -r f; do
       cp "$f" "corpus/$t/$(printf '%s' "$f" | sha1sum | cut -c1-16)"
     done
   done
+  if [ "$t" = archive ]; then
+    # Uncompressed copies too, so that mutations reach the tar reader, not only gzip.
+    for f in corpus/archive/*; do
+      gzip -dc "$f" > "$f.tar" 2>/dev/null || rm -f "$f.tar"
+    done
+  fi
   echo "== $t ($(ls "corpus/$t" | wc -l) seeds, ${secs}s)"
   cargo fuzz run -O "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=1024 -max_len=262144 2>&1 | grep -E "^(Done|==|SUMMARY|.*panicked)" || true
 done

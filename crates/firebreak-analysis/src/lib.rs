@@ -24,5 +24,6 @@ pub trait InventoryAnalyzer: Send + Sync {
 pub fn all_signals() -> Vec<&'static Signal> {
     let mut out: Vec<&'static Signal> = advisories::SIGNALS.iter().chain(hygiene::SIGNALS).copied().collect();
     out.extend(signals::signals());
+    out.extend(firebreak_content::signals::SIGNALS);
     out
 }

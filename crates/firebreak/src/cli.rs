@@ -51,6 +51,59 @@ pub(crate) enum Command {
     Db(DbCommand),
     /// Print the documentation of a signal (a finding's id), or list them all.
     Explain(ExplainArgs),
+    /// Analyse a package's contents without running them: what it can do at install time
+    /// and at run time, and a verdict (malicious, suspicious, clean). Takes an archive
+    /// (.tgz, .tar.gz, .zip, .whl, .crate) or an unpacked package directory.
+    /// Exit 0: clean or suspicious; 1: malicious; 2: an error.
+    Inspect(InspectArgs),
+    /// Compare two releases of a package: files, manifest, and what the new one can do
+    /// that the old one could not. Exit 0: nothing alarming; 1: the new release is
+    /// malicious; 2: an error.
+    Diff(DiffArgs),
+}
+
+/// Output formats of `inspect` and `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum InspectFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InspectArgs {
+    /// Package archives (npm .tgz, PyPI sdist .tar.gz/.zip or wheel, .crate) or unpacked
+    /// package directories.
+    #[arg(value_name = "PATH", required = true)]
+    pub(crate) paths: Vec<Utf8PathBuf>,
+    /// The digest the registry lists for the archive (`sha512-…` SRI, or hex sha256 as
+    /// PyPI and crates.io give it): checked before anything is unpacked.
+    #[arg(long, value_name = "DIGEST")]
+    pub(crate) integrity: Option<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = InspectFormat::Human)]
+    pub(crate) format: InspectFormat,
+    /// Write the report to this file instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub(crate) output: Option<Utf8PathBuf>,
+    /// Also list every finding, not only the reasons for the verdict (human format).
+    #[arg(long, short = 'v')]
+    pub(crate) verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DiffArgs {
+    /// The older release (an archive or an unpacked package directory).
+    #[arg(value_name = "OLD")]
+    pub(crate) old: Utf8PathBuf,
+    /// The newer release.
+    #[arg(value_name = "NEW")]
+    pub(crate) new: Utf8PathBuf,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = InspectFormat::Human)]
+    pub(crate) format: InspectFormat,
+    /// Write the report to this file instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub(crate) output: Option<Utf8PathBuf>,
 }
 
 #[derive(Debug, Args)]

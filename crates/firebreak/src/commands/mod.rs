@@ -3,6 +3,7 @@ mod check;
 mod db;
 mod explain;
 mod init;
+mod inspect;
 mod inventory;
 mod registry;
 mod sbom;
@@ -28,6 +29,8 @@ pub(crate) fn run(cli: Cli) -> miette::Result<ExitStatus> {
         Command::Init(args) => init::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Db(command) => db::run(&command),
+        Command::Inspect(args) => inspect::run(&args),
+        Command::Diff(args) => inspect::run_diff(&args),
     }
 }
 
