@@ -111,9 +111,9 @@ async fn the_cache_revalidates_and_serves_offline() {
 
 /// The cached history files (`<key>.npm-history`) in a cache directory.
 fn history_files(cache: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out: Vec<_> = std::fs::read_dir(cache)
-        .unwrap()
-        .map(|e| e.unwrap().path())
+    let mut out: Vec<_> = fs_err::read_dir(cache)
+        .expect("the cache directory")
+        .map(|e| e.expect("a directory entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "npm-history"))
         .collect();
     out.sort();
@@ -123,10 +123,10 @@ fn history_files(cache: &std::path::Path) -> Vec<std::path::PathBuf> {
 /// Replaces every cached packument body with text that is not JSON: a read that still
 /// succeeds was answered by the cached history, not by parsing the body.
 fn spoil_bodies(cache: &std::path::Path) {
-    for entry in std::fs::read_dir(cache).unwrap() {
-        let path = entry.unwrap().path();
+    for entry in fs_err::read_dir(cache).expect("the cache directory") {
+        let path = entry.expect("a directory entry").path();
         if path.extension().is_some_and(|e| e == "body") {
-            std::fs::write(path, "not json").unwrap();
+            fs_err::write(path, "not json").expect("a writable cache");
         }
     }
 }
@@ -170,7 +170,7 @@ async fn a_changed_document_replaces_the_cached_history() {
     let regs = common::registries(&fx, common::fast_options(Some(cache.path())));
     assert_eq!(versions(&regs.npm.history("widget").await.unwrap()), ["1.0.0"]);
     let old = history_files(cache.path());
-    let old_bytes = std::fs::read(&old[0]).unwrap();
+    let old_bytes = fs_err::read(&old[0]).unwrap();
 
     // A new ETag: the 200 replaces the document, and its history with it.
     fx.set_document("/registry.npmjs.org/widget", doc(&["1.0.0", "1.0.1"]));
@@ -178,10 +178,10 @@ async fn a_changed_document_replaces_the_cached_history() {
     assert_eq!(versions(&regs.npm.history("widget").await.unwrap()), ["1.0.0", "1.0.1"]);
     assert_eq!(fx.requests_to("/registry.npmjs.org/widget").last().unwrap().status, 200);
     assert_eq!(history_files(cache.path()), old, "one history per document");
-    assert_ne!(std::fs::read(&old[0]).unwrap(), old_bytes);
+    assert_ne!(fs_err::read(&old[0]).unwrap(), old_bytes);
 
     // The history of the old document put back is refused: it was read from another body.
-    std::fs::write(&old[0], &old_bytes).unwrap();
+    fs_err::write(&old[0], &old_bytes).unwrap();
     let offline = ClientOptions { offline: true, ..common::fast_options(Some(cache.path())) };
     let regs = common::registries(&fx, offline);
     assert_eq!(versions(&regs.npm.history("widget").await.unwrap()), ["1.0.0", "1.0.1"]);
@@ -194,7 +194,7 @@ async fn a_damaged_cached_history_is_ignored_and_rebuilt() {
     let parsed =
         common::registries(&fx, common::fast_options(Some(cache.path()))).npm.history("axios").await.unwrap();
     let file = history_files(cache.path()).remove(0);
-    let good = std::fs::read(&file).unwrap();
+    let good = fs_err::read(&file).unwrap();
     let offline = ClientOptions { offline: true, ..common::fast_options(Some(cache.path())) };
     let mut flipped_payload = good.clone();
     *flipped_payload.last_mut().unwrap() ^= 0x55;
@@ -210,13 +210,13 @@ async fn a_damaged_cached_history_is_ignored_and_rebuilt() {
         ("garbage", vec![0xff; good.len()]),
     ];
     for (what, bytes) in damaged {
-        std::fs::write(&file, &bytes).unwrap();
+        fs_err::write(&file, &bytes).unwrap();
         let regs = common::registries(&fx, offline.clone());
         assert_eq!(regs.npm.history("axios").await.unwrap(), parsed, "{what}");
-        assert_eq!(std::fs::read(&file).unwrap(), good, "{what}: rebuilt from the document");
+        assert_eq!(fs_err::read(&file).unwrap(), good, "{what}: rebuilt from the document");
     }
     // A damaged history with a damaged body: the body's error, not a guess.
-    std::fs::write(&file, b"junk").unwrap();
+    fs_err::write(&file, b"junk").unwrap();
     spoil_bodies(cache.path());
     let err = common::registries(&fx, offline).npm.history("axios").await.unwrap_err();
     assert!(matches!(err, RegistryError::Malformed { .. }), "{err}");
