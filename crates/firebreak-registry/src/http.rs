@@ -98,6 +98,68 @@ struct CacheMeta {
     etag: Option<String>,
     last_modified: Option<String>,
     fetched_at: u64,
+    /// SHA-256 of the cached body (hex), the key of what was derived from it. Absent in
+    /// entries written before it was recorded.
+    #[serde(default)]
+    body_sha256: Option<String>,
+}
+
+/// Where a document came from.
+enum Entry {
+    /// Served by the cache; the body stays on disk until needed.
+    Cached { key: String, digest: Option<String> },
+    /// Fetched now (and stored in the cache, when there is one).
+    Fresh { key: String, body: Vec<u8>, digest: String },
+}
+
+/// A reduced form of a document worth caching next to it (a packument's history).
+pub(crate) trait Derived<T>: Sync {
+    /// The file extension of the cached form, distinct per kind of document.
+    fn kind(&self) -> &'static str;
+    /// The version of the encoding; a cached form of another version is ignored.
+    fn format(&self) -> u32;
+    /// Reads the document.
+    fn reduce(&self, body: &[u8]) -> Result<T, RegistryError>;
+    /// The cached form.
+    fn encode(&self, value: &T) -> Vec<u8>;
+    /// Reads the cached form back; `None` when it is not what `encode` wrote.
+    fn decode(&self, bytes: &[u8]) -> Option<T>;
+}
+
+/// The header of a derived cache entry: magic, format, body digest, payload digest.
+const DERIVED_MAGIC: &[u8; 8] = b"FBDERIV1";
+const DERIVED_HEADER: usize = 8 + 4 + 32 + 32;
+
+/// A format number from a description and a version (FNV-1a), so that a cached form
+/// written by another build or another reader is never taken for this one's.
+pub(crate) const fn format_id(description: &str, version: u32) -> u32 {
+    let bytes = description.as_bytes();
+    let mut hash: u32 = 0x811c_9dc5;
+    let mut i = 0;
+    while i < bytes.len() {
+        hash = (hash ^ bytes[i] as u32).wrapping_mul(0x0100_0193);
+        i += 1;
+    }
+    let v = version.to_le_bytes();
+    let mut j = 0;
+    while j < 4 {
+        hash = (hash ^ v[j] as u32).wrapping_mul(0x0100_0193);
+        j += 1;
+    }
+    hash
+}
+
+fn body_digest(body: &[u8]) -> String {
+    hex(&Sha256::digest(body))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 impl HttpClient {
@@ -132,22 +194,82 @@ impl HttpClient {
 
     /// GETs `url` with this `Accept` header, through the cache.
     pub async fn get(&self, url: &Url, accept: &str) -> Result<Fetched, RegistryError> {
+        match self.get_entry(url, accept).await? {
+            Entry::Fresh { body, .. } => Ok(Fetched { body, from_cache: false }),
+            Entry::Cached { key, .. } => {
+                let body = self.read_cached_body(url, &key)?;
+                Ok(Fetched { body, from_cache: true })
+            }
+        }
+    }
+
+    /// GETs `url` through the cache and reduces the document with `derived`; the reduced
+    /// form is cached next to the document, keyed by the document's SHA-256 and the
+    /// format version, so that a document served from the cache (offline, fresh, or
+    /// revalidated with a 304) is not read or parsed again. A derived entry that is
+    /// missing, damaged, of another format or of another body is ignored and rebuilt.
+    pub(crate) async fn get_derived<T>(
+        &self,
+        url: &Url,
+        accept: &str,
+        derived: &dyn Derived<T>,
+    ) -> Result<T, RegistryError> {
+        match self.get_entry(url, accept).await? {
+            Entry::Fresh { key, body, digest } => {
+                let value = derived.reduce(&body)?;
+                self.store_derived(&key, derived, &digest, &value);
+                Ok(value)
+            }
+            Entry::Cached { key, digest } => {
+                if let Some(digest) = &digest
+                    && let Some(value) = self.load_derived(&key, derived, digest)
+                {
+                    return Ok(value);
+                }
+                let body = self.read_cached_body(url, &key)?;
+                let value = derived.reduce(&body)?;
+                // An entry written before bodies were digested gets its digest now.
+                let digest = match digest {
+                    Some(d) => d,
+                    None => {
+                        let d = body_digest(&body);
+                        self.set_digest(&key, &d);
+                        d
+                    }
+                };
+                self.store_derived(&key, derived, &digest, &value);
+                Ok(value)
+            }
+        }
+    }
+
+    fn read_cached_body(&self, url: &Url, key: &str) -> Result<Vec<u8>, RegistryError> {
+        match self.read_body(key) {
+            Some(body) => Ok(body),
+            None if self.options.offline => Err(RegistryError::NotCached { url: url.to_string() }),
+            None => Err(RegistryError::Cache {
+                path: self.body_path(key).unwrap_or_default(),
+                source: std::io::Error::other("the cached body is gone"),
+            }),
+        }
+    }
+
+    /// The document: answered by the cache (offline, fresh, or a 304; the body is left on
+    /// disk) or fetched.
+    async fn get_entry(&self, url: &Url, accept: &str) -> Result<Entry, RegistryError> {
         let key = cache_key(url, accept);
         // A validator without its body would turn a 304 into an error: treat it as a miss.
         let cached = self.read_meta(&key).filter(|_| self.body_path(&key).is_some_and(|p| p.is_file()));
         if self.options.offline {
-            return match (cached, self.read_body(&key)) {
-                (Some(_), Some(body)) => Ok(Fetched { body, from_cache: true }),
-                _ => Err(RegistryError::NotCached { url: url.to_string() }),
+            return match cached {
+                Some(meta) => Ok(Entry::Cached { key, digest: meta.body_sha256 }),
+                None => Err(RegistryError::NotCached { url: url.to_string() }),
             };
         }
         if let Some(meta) = &cached {
             let age = now_secs().saturating_sub(meta.fetched_at);
-            if !self.options.fresh_for.is_zero()
-                && age < self.options.fresh_for.as_secs()
-                && let Some(body) = self.read_body(&key)
-            {
-                return Ok(Fetched { body, from_cache: true });
+            if !self.options.fresh_for.is_zero() && age < self.options.fresh_for.as_secs() {
+                return Ok(Entry::Cached { key, digest: meta.body_sha256.clone() });
             }
         }
         let host = url.host_str().unwrap_or_default().to_owned();
@@ -175,7 +297,7 @@ impl HttpClient {
                 }
             }
             let outcome = match request.send().await {
-                Ok(response) => self.handle(url, accept, &key, response, cached.is_some()).await,
+                Ok(response) => self.handle(url, accept, &key, response, cached.as_ref()).await,
                 Err(e) => Attempt::Retry { wait: None, error: transport_error(&host, &e) },
             };
             // Waiting out a backoff must not hold a slot other requests could use.
@@ -217,21 +339,24 @@ impl HttpClient {
         accept: &str,
         key: &str,
         mut response: reqwest::Response,
-        had_cache: bool,
+        cached: Option<&CacheMeta>,
     ) -> Attempt {
         let status = response.status();
         let host = url.host_str().unwrap_or_default();
-        if status == StatusCode::NOT_MODIFIED && had_cache {
-            return Attempt::Done(match self.read_body(key) {
-                Some(body) => {
-                    self.touch(key);
-                    Ok(Fetched { body, from_cache: true })
-                }
-                None => Err(RegistryError::Cache {
-                    path: self.body_path(key).unwrap_or_default(),
-                    source: std::io::Error::other("the server answered 304 but the cached body is gone"),
-                }),
-            });
+        if status == StatusCode::NOT_MODIFIED
+            && let Some(meta) = cached
+        {
+            if self.body_path(key).is_some_and(|p| p.is_file()) {
+                self.touch(key);
+                return Attempt::Done(Ok(Entry::Cached {
+                    key: key.to_owned(),
+                    digest: meta.body_sha256.clone(),
+                }));
+            }
+            return Attempt::Done(Err(RegistryError::Cache {
+                path: self.body_path(key).unwrap_or_default(),
+                source: std::io::Error::other("the server answered 304 but the cached body is gone"),
+            }));
         }
         if status == StatusCode::NOT_FOUND || status == StatusCode::GONE {
             return Attempt::Done(Err(RegistryError::NotFound {
@@ -270,7 +395,9 @@ impl HttpClient {
         };
         let etag = header(ETAG);
         let last_modified = header(LAST_MODIFIED);
-        let mut body = Vec::new();
+        // Sized from the announced length: growing a multi-megabyte body by doubling
+        // copied it several times.
+        let mut body = Vec::with_capacity(response.content_length().unwrap_or(0).min(limit) as usize);
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
@@ -287,17 +414,19 @@ impl HttpClient {
                 Err(e) => return Attempt::Retry { wait: None, error: transport_error(host, &e) },
             }
         }
+        let digest = body_digest(&body);
         let meta = CacheMeta {
             url: url.to_string(),
             accept: accept.to_owned(),
             etag,
             last_modified,
             fetched_at: now_secs(),
+            body_sha256: Some(digest.clone()),
         };
         if let Err(e) = self.store(key, &meta, &body) {
             return Attempt::Done(Err(e));
         }
-        Attempt::Done(Ok(Fetched { body, from_cache: false }))
+        Attempt::Done(Ok(Entry::Fresh { key: key.to_owned(), body, digest }))
     }
 
     fn meta_path(&self, key: &str) -> Option<PathBuf> {
@@ -327,6 +456,50 @@ impl HttpClient {
         }
     }
 
+    fn derived_path(&self, key: &str, kind: &str) -> Option<PathBuf> {
+        self.options.cache_dir.as_ref().map(|d| d.join(format!("{key}.{kind}")))
+    }
+
+    /// The cached derived form of the body whose SHA-256 is `digest`, if it is intact.
+    fn load_derived<T>(&self, key: &str, derived: &dyn Derived<T>, digest: &str) -> Option<T> {
+        let bytes = fs_err::read(self.derived_path(key, derived.kind())?).ok()?;
+        let (header, payload) = bytes.split_at_checked(DERIVED_HEADER)?;
+        let (magic, rest) = header.split_at(8);
+        let (format, rest) = rest.split_at(4);
+        let (body_sha, payload_sha) = rest.split_at(32);
+        if magic != DERIVED_MAGIC
+            || format != derived.format().to_le_bytes()
+            || hex(body_sha) != digest
+            || payload_sha != Sha256::digest(payload).as_slice()
+        {
+            return None;
+        }
+        derived.decode(payload)
+    }
+
+    fn store_derived<T>(&self, key: &str, derived: &dyn Derived<T>, digest: &str, value: &T) {
+        let Some(path) = self.derived_path(key, derived.kind()) else { return };
+        let Some(body_sha) = unhex32(digest) else { return };
+        let payload = derived.encode(value);
+        let mut bytes = Vec::with_capacity(DERIVED_HEADER + payload.len());
+        bytes.extend_from_slice(DERIVED_MAGIC);
+        bytes.extend_from_slice(&derived.format().to_le_bytes());
+        bytes.extend_from_slice(&body_sha);
+        bytes.extend_from_slice(&Sha256::digest(&payload));
+        bytes.extend_from_slice(&payload);
+        // Only a speed-up: a failed write costs a parse next time.
+        let _ = write_atomic(&path, &bytes);
+    }
+
+    fn set_digest(&self, key: &str, digest: &str) {
+        if let (Some(mut meta), Some(path)) = (self.read_meta(key), self.meta_path(key)) {
+            meta.body_sha256 = Some(digest.to_owned());
+            if let Ok(bytes) = serde_json::to_vec(&meta) {
+                let _ = write_atomic(&path, &bytes);
+            }
+        }
+    }
+
     fn store(&self, key: &str, meta: &CacheMeta, body: &[u8]) -> Result<(), RegistryError> {
         let (Some(dir), Some(meta_path), Some(body_path)) =
             (self.options.cache_dir.as_deref(), self.meta_path(key), self.body_path(key))
@@ -344,7 +517,7 @@ impl HttpClient {
 }
 
 enum Attempt {
-    Done(Result<Fetched, RegistryError>),
+    Done(Result<Entry, RegistryError>),
     Retry { wait: Option<Duration>, error: RegistryError },
 }
 
@@ -390,6 +563,17 @@ fn retry_after(value: &str, now: u64) -> Option<Duration> {
     let at = firebreak_core::calendar::days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + sec;
     let at = u64::try_from(at).ok()?;
     Some(Duration::from_secs(at.saturating_sub(now)))
+}
+
+fn unhex32(text: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    if text.len() != 64 {
+        return None;
+    }
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(text.get(i * 2..i * 2 + 2)?, 16).ok()?;
+    }
+    Some(out)
 }
 
 fn now_secs() -> u64 {

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use firebreak_core::Ecosystem;
 
 pub mod auth;
+mod compact;
 pub mod config;
 pub mod crates;
 mod error;

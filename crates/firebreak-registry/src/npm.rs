@@ -14,9 +14,10 @@ use firebreak_core::{Ecosystem, Hash, HashAlgorithm, Version};
 use reqwest::Url;
 use serde_json::{Map, Value};
 
+use crate::compact;
 use crate::config::NpmConfig;
 use crate::error::RegistryError;
-use crate::http::HttpClient;
+use crate::http::{Derived, HttpClient, format_id};
 use crate::json::{Reader, join, parse_object};
 use crate::model::{Account, BuildIdentity, PackageHistory, Release, Trust, TrustLevel, TrustedPublisher};
 use crate::{BoxFuture, Registry, normalize_repository};
@@ -75,9 +76,7 @@ impl NpmRegistry {
     /// Fetches and reads the full packument of `name`.
     pub async fn packument(&self, name: &str) -> Result<PackageHistory, RegistryError> {
         let url = self.packument_url(name)?;
-        let fetched = self.http.get(&url, "application/json").await?;
-        let doc = parse_object(url.as_str(), &fetched.body)?;
-        Ok(parse_packument(name, &doc))
+        self.http.get_derived(&url, "application/json", &PackumentHistory { name, url: url.as_str() }).await
     }
 
     /// Fetches the attestations of `name@version` (from `url` when the packument named one).
@@ -132,6 +131,43 @@ impl Registry for NpmRegistry {
             }
             Ok(())
         })
+    }
+}
+
+/// A packument reduced to its history, cached next to the packument (see
+/// [`HttpClient::get_derived`]).
+struct PackumentHistory<'a> {
+    name: &'a str,
+    url: &'a str,
+}
+
+/// Names the encoding and the reading of packuments: a cached history from another build
+/// or another reader is ignored. Bump the reader number whenever [`parse_packument`]
+/// changes what it produces.
+const PACKUMENT_HISTORY_FORMAT: &str = concat!(env!("CARGO_PKG_VERSION"), "/packument-reader-1/compact-");
+
+impl Derived<PackageHistory> for PackumentHistory<'_> {
+    fn kind(&self) -> &'static str {
+        "npm-history"
+    }
+
+    fn format(&self) -> u32 {
+        format_id(PACKUMENT_HISTORY_FORMAT, compact::FORMAT)
+    }
+
+    fn reduce(&self, body: &[u8]) -> Result<PackageHistory, RegistryError> {
+        let doc = parse_object(self.url, body)?;
+        Ok(parse_packument(self.name, &doc))
+    }
+
+    fn encode(&self, value: &PackageHistory) -> Vec<u8> {
+        compact::encode(value)
+    }
+
+    fn decode(&self, bytes: &[u8]) -> Option<PackageHistory> {
+        // The entry is keyed by URL, so it is this name's; a history of another package or
+        // ecosystem means the file is not what it claims.
+        compact::decode(bytes).filter(|h| h.ecosystem == Some(Ecosystem::Npm) && h.name == self.name)
     }
 }
 

@@ -109,6 +109,119 @@ async fn the_cache_revalidates_and_serves_offline() {
     assert_eq!((log.len(), log[0].status, log[0].header("if-none-match")), (1, 200, None));
 }
 
+/// The cached history files (`<key>.npm-history`) in a cache directory.
+fn history_files(cache: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out: Vec<_> = fs_err::read_dir(cache)
+        .expect("the cache directory")
+        .map(|e| e.expect("a directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "npm-history"))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Replaces every cached packument body with text that is not JSON: a read that still
+/// succeeds was answered by the cached history, not by parsing the body.
+fn spoil_bodies(cache: &std::path::Path) {
+    for entry in fs_err::read_dir(cache).expect("the cache directory") {
+        let path = entry.expect("a directory entry").path();
+        if path.extension().is_some_and(|e| e == "body") {
+            fs_err::write(path, "not json").expect("a writable cache");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_parsed_history_is_cached_next_to_the_document() {
+    let fx = common::fixture();
+    let cache = tempfile::tempdir().unwrap();
+    let cold = common::registries(&fx, common::fast_options(Some(cache.path())));
+    let parsed = cold.npm.history("axios").await.unwrap();
+    assert_eq!(history_files(cache.path()).len(), 1);
+
+    // A hit: the body is not read again, offline, fresh or after a 304.
+    spoil_bodies(cache.path());
+    let offline = ClientOptions { offline: true, ..common::fast_options(Some(cache.path())) };
+    assert_eq!(common::registries(&fx, offline).npm.history("axios").await.unwrap(), parsed);
+    let fresh =
+        ClientOptions { fresh_for: Duration::from_secs(600), ..common::fast_options(Some(cache.path())) };
+    assert_eq!(common::registries(&fx, fresh).npm.history("axios").await.unwrap(), parsed);
+    fx.clear_log();
+    let revalidating = common::registries(&fx, common::fast_options(Some(cache.path())));
+    assert_eq!(revalidating.npm.history("axios").await.unwrap(), parsed);
+    assert_eq!(fx.requests_to("/registry.npmjs.org/axios")[0].status, 304);
+}
+
+#[tokio::test]
+async fn a_changed_document_replaces_the_cached_history() {
+    let fx = common::fixture();
+    let cache = tempfile::tempdir().unwrap();
+    let doc = |versions: &[&str]| {
+        let entries: Vec<String> =
+            versions.iter().map(|v| format!(r#""{v}":{{"name":"widget","version":"{v}"}}"#)).collect();
+        format!(r#"{{"name":"widget","versions":{{{}}}}}"#, entries.join(","))
+    };
+    let versions = |h: &firebreak_registry::PackageHistory| {
+        let mut v: Vec<String> = h.releases.iter().map(|r| r.version.clone()).collect();
+        v.sort();
+        v
+    };
+    fx.set_document("/registry.npmjs.org/widget", doc(&["1.0.0"]));
+    let regs = common::registries(&fx, common::fast_options(Some(cache.path())));
+    assert_eq!(versions(&regs.npm.history("widget").await.unwrap()), ["1.0.0"]);
+    let old = history_files(cache.path());
+    let old_bytes = fs_err::read(&old[0]).unwrap();
+
+    // A new ETag: the 200 replaces the document, and its history with it.
+    fx.set_document("/registry.npmjs.org/widget", doc(&["1.0.0", "1.0.1"]));
+    let regs = common::registries(&fx, common::fast_options(Some(cache.path())));
+    assert_eq!(versions(&regs.npm.history("widget").await.unwrap()), ["1.0.0", "1.0.1"]);
+    assert_eq!(fx.requests_to("/registry.npmjs.org/widget").last().unwrap().status, 200);
+    assert_eq!(history_files(cache.path()), old, "one history per document");
+    assert_ne!(fs_err::read(&old[0]).unwrap(), old_bytes);
+
+    // The history of the old document put back is refused: it was read from another body.
+    fs_err::write(&old[0], &old_bytes).unwrap();
+    let offline = ClientOptions { offline: true, ..common::fast_options(Some(cache.path())) };
+    let regs = common::registries(&fx, offline);
+    assert_eq!(versions(&regs.npm.history("widget").await.unwrap()), ["1.0.0", "1.0.1"]);
+}
+
+#[tokio::test]
+async fn a_damaged_cached_history_is_ignored_and_rebuilt() {
+    let fx = common::fixture();
+    let cache = tempfile::tempdir().unwrap();
+    let parsed =
+        common::registries(&fx, common::fast_options(Some(cache.path()))).npm.history("axios").await.unwrap();
+    let file = history_files(cache.path()).remove(0);
+    let good = fs_err::read(&file).unwrap();
+    let offline = ClientOptions { offline: true, ..common::fast_options(Some(cache.path())) };
+    let mut flipped_payload = good.clone();
+    *flipped_payload.last_mut().unwrap() ^= 0x55;
+    let mut flipped_header = good.clone();
+    flipped_header[9] ^= 0x01;
+    let damaged: Vec<(&str, Vec<u8>)> = vec![
+        ("empty", Vec::new()),
+        ("header only", good[..40].to_vec()),
+        ("truncated", good[..good.len() - 7].to_vec()),
+        ("payload byte flipped", flipped_payload),
+        ("format changed", flipped_header),
+        ("trailing bytes", [good.as_slice(), b"x"].concat()),
+        ("garbage", vec![0xff; good.len()]),
+    ];
+    for (what, bytes) in damaged {
+        fs_err::write(&file, &bytes).unwrap();
+        let regs = common::registries(&fx, offline.clone());
+        assert_eq!(regs.npm.history("axios").await.unwrap(), parsed, "{what}");
+        assert_eq!(fs_err::read(&file).unwrap(), good, "{what}: rebuilt from the document");
+    }
+    // A damaged history with a damaged body: the body's error, not a guess.
+    fs_err::write(&file, b"junk").unwrap();
+    spoil_bodies(cache.path());
+    let err = common::registries(&fx, offline).npm.history("axios").await.unwrap_err();
+    assert!(matches!(err, RegistryError::Malformed { .. }), "{err}");
+}
+
 #[tokio::test]
 async fn retries_on_503_and_429_then_gives_up_naming_the_count() {
     let fx = common::fixture();

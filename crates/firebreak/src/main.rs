@@ -8,6 +8,7 @@ mod exit;
 mod load;
 mod printer;
 mod registry_signals;
+mod verdict_cache;
 
 use clap::Parser;
 

@@ -12,6 +12,8 @@ use firebreak_core::{Ecosystem, Finding, Hash, Timestamp, Version};
 use firebreak_policy::{AgeRule, Policy, ReleaseFacts};
 use firebreak_registry::{PackageHistory, Registries, RegistryError, Release, TrustLevel};
 
+use crate::verdict_cache::{Verdict, VerdictCache};
+
 /// One package version to check.
 #[derive(Debug, Clone)]
 pub(crate) struct Target {
@@ -156,59 +158,150 @@ async fn run_async(
     }
     fetch_all(registries, added.iter().cloned(), &mut histories).await;
 
-    targets.iter().map(|t| analyze_target(t, &histories, policy, &settings, now, fixes_advisory)).collect()
+    // The analyzers are CPU-bound and independent per target: spread them over the cores.
+    let findings = parallel_map(targets, |t| signal_findings(t, &histories, &settings, now));
+    targets
+        .iter()
+        .zip(findings)
+        .map(|(t, findings)| analyze_target(t, findings, &histories, policy, &settings, now, fixes_advisory))
+        .collect()
 }
 
 /// Verifies the npm provenance of each analysed release that has an attestation: the
 /// certificate chain to Sigstore's public-good root, the signature, the transparency-log
-/// entry, and that the attested subject is the tarball the registry lists. The document
-/// was fetched by `complete`, so this read is answered by the cache.
+/// entry, and that the attested subject is the tarball the registry lists. The documents
+/// were fetched by `complete`, so these reads are answered by the cache; verdicts are
+/// cached by document and artifact digest, and the verifications left run on every core.
 async fn verify_npm_provenance(
     registries: &Registries,
     targets: &[Target],
     root: &firebreak_provenance::TrustedRoot,
     histories: &mut Histories,
 ) {
+    struct Job {
+        key: Key,
+        version: String,
+        url: String,
+        digest: Hash,
+    }
+    let mut jobs = Vec::new();
     for t in targets.iter().filter(|t| t.ecosystem == Ecosystem::Npm) {
-        let Some(Ok(history)) = histories.get_mut(&(t.ecosystem, t.name.clone())) else { continue };
-        let Some(release) = history.releases.iter_mut().find(|r| r.version == t.version) else { continue };
+        let key = (t.ecosystem, t.name.clone());
+        let Some(Ok(history)) = histories.get_mut(&key) else { continue };
+        let Some(release) = history.releases.iter().find(|r| r.version == t.version) else { continue };
         let Some(url) = release.trust.attestation_url.clone() else { continue };
-        let Some(identity) = release.trust.identity.as_mut() else { continue };
-        let digest = release.hashes.iter().find_map(|h| {
-            (h.algorithm == firebreak_core::HashAlgorithm::Sha512)
-                .then(|| {
-                    firebreak_provenance::ArtifactDigest::from_hex(
-                        firebreak_provenance::DigestAlgorithm::Sha512,
-                        &h.value,
-                    )
-                })
-                .flatten()
-        });
-        let Some(digest) = digest else {
-            history
-                .warnings
-                .push(format!("provenance of {} not verified: no sha512 digest to compare", t.version));
+        if release.trust.identity.is_none() {
             continue;
-        };
-        let document = match registries.npm.attestations(&t.name, &t.version, Some(&url)).await {
-            Ok(att) => serde_json::to_vec(&att.raw).unwrap_or_default(),
-            Err(e) => {
-                history.warnings.push(format!("provenance of {} not verified: {e}", t.version));
-                continue;
-            }
-        };
-        match firebreak_provenance::verify_npm_attestations(&document, &digest, root) {
-            Ok(verification) => match verification.slsa_provenance().map(|a| &a.verdict) {
-                Some(firebreak_provenance::Verdict::Verified) => identity.verified = Some(true),
-                Some(firebreak_provenance::Verdict::Failed(failure)) => {
-                    identity.verified = Some(false);
-                    history.warnings.push(format!("provenance of {} does not verify: {failure}", t.version));
-                }
-                None => history.warnings.push(format!("provenance of {} has no SLSA statement", t.version)),
-            },
-            Err(e) => history.warnings.push(format!("provenance of {} not verified: {e}", t.version)),
+        }
+        let digest = release.hashes.iter().find(|h| {
+            h.algorithm == firebreak_core::HashAlgorithm::Sha512
+                && firebreak_provenance::ArtifactDigest::from_hex(
+                    firebreak_provenance::DigestAlgorithm::Sha512,
+                    &h.value,
+                )
+                .is_some()
+        });
+        match digest {
+            Some(digest) => jobs.push(Job { digest: digest.clone(), key, version: t.version.clone(), url }),
+            None => history
+                .warnings
+                .push(format!("provenance of {} not verified: no sha512 digest to compare", t.version)),
         }
     }
+    let documents = futures_util::future::join_all(jobs.iter().map(|job| async move {
+        let att = registries.npm.attestations(&job.key.1, &job.version, Some(&job.url)).await?;
+        Ok::<_, RegistryError>(serde_json::to_vec(&att.raw).unwrap_or_default())
+    }))
+    .await;
+
+    let cache = VerdictCache::new(registries.http.options().cache_dir.as_deref());
+    let work: Vec<(&Job, &Result<Vec<u8>, RegistryError>)> = jobs.iter().zip(&documents).collect();
+    let verdicts = parallel_map(&work, |(job, document)| {
+        let document = document.as_ref().map_err(ToString::to_string)?;
+        let key = VerdictCache::key("npm-attestations", document, "sha512", &job.digest.value);
+        if let Some(verdict) = cache.get(&key) {
+            return Ok::<_, String>(verdict);
+        }
+        let verdict = verify_npm_document(document, &job.digest, root);
+        cache.put(&key, &verdict);
+        Ok(verdict)
+    });
+    for (job, verdict) in jobs.iter().zip(verdicts) {
+        let Some(Ok(history)) = histories.get_mut(&job.key) else { continue };
+        let version = &job.version;
+        let warning = match verdict {
+            Err(e) => Some(format!("provenance of {version} not verified: {e}")),
+            Ok(Verdict::Unreadable(e)) => Some(format!("provenance of {version} not verified: {e}")),
+            Ok(Verdict::NoStatement) => Some(format!("provenance of {version} has no SLSA statement")),
+            Ok(Verdict::Verified | Verdict::Failed(_)) => {
+                let failure = match &verdict {
+                    Ok(Verdict::Failed(f)) => Some(f.clone()),
+                    _ => None,
+                };
+                let identity = history
+                    .releases
+                    .iter_mut()
+                    .find(|r| r.version == *version)
+                    .and_then(|r| r.trust.identity.as_mut());
+                if let Some(identity) = identity {
+                    identity.verified = Some(failure.is_none());
+                }
+                failure.map(|f| format!("provenance of {version} does not verify: {f}"))
+            }
+        };
+        if let Some(warning) = warning {
+            history.warnings.push(warning);
+        }
+    }
+}
+
+fn verify_npm_document(document: &[u8], digest: &Hash, root: &firebreak_provenance::TrustedRoot) -> Verdict {
+    let Some(digest) = firebreak_provenance::ArtifactDigest::from_hex(
+        firebreak_provenance::DigestAlgorithm::Sha512,
+        &digest.value,
+    ) else {
+        return Verdict::Unreadable("the sha512 digest is not hex".to_owned());
+    };
+    match firebreak_provenance::verify_npm_attestations(document, &digest, root) {
+        Ok(verification) => match verification.slsa_provenance().map(|a| &a.verdict) {
+            Some(firebreak_provenance::Verdict::Verified) => Verdict::Verified,
+            Some(firebreak_provenance::Verdict::Failed(failure)) => Verdict::Failed(failure.to_string()),
+            None => Verdict::NoStatement,
+        },
+        Err(e) => Verdict::Unreadable(e.to_string()),
+    }
+}
+
+/// `f` over `items` on every core (the machine's parallelism, at most one thread per
+/// item), results in the items' order. For CPU-bound work outside the async runtime's
+/// threads, which only wait on the network.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len());
+    if threads <= 1 {
+        return items.iter().map(&f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        out.push((i, f(item)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    });
+    results.sort_unstable_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Verifies the PEP 740 provenance of each analysed PyPI release whose files carry one:
@@ -282,8 +375,45 @@ async fn verify_pypi_provenance(
     }
 }
 
+/// The analyzers' findings for a target whose history and release are known (`None`
+/// otherwise). The part of the analysis that needs no advisory database, so that it can
+/// run on every core.
+fn signal_findings(
+    t: &Target,
+    histories: &Histories,
+    settings: &SignalSettings,
+    now: Timestamp,
+) -> Option<Vec<Finding>> {
+    let Some(Ok(history)) = histories.get(&(t.ecosystem, t.name.clone())) else { return None };
+    let release = release_of(history, &t.version)?;
+    // Only the dependencies this release added are looked up by the analyzers; copying
+    // every dependency's history into every target was a tenth of a warm scan.
+    let before = previous(history, release);
+    let mut dependencies = BTreeMap::new();
+    for dep in release.dependencies.keys() {
+        if before.is_some_and(|p| p.dependencies.contains_key(dep)) {
+            continue;
+        }
+        if let Some(Ok(h)) = histories.get(&(t.ecosystem, dep.clone())) {
+            dependencies.insert(dep.clone(), h.clone());
+        }
+    }
+    let cx = ReleaseContext {
+        history,
+        release,
+        dependencies: &dependencies,
+        lockfile_hashes: &t.lockfile_hashes,
+        now,
+        settings,
+    };
+    Some(signals::analyze(&cx))
+}
+
+/// One target's outcome: `findings` from [`signal_findings`], then the policy's release-age
+/// rule, which asks the advisory database.
 fn analyze_target(
     t: &Target,
+    findings: Option<Vec<Finding>>,
     histories: &Histories,
     policy: &Policy,
     settings: &SignalSettings,
@@ -328,27 +458,16 @@ fn analyze_target(
         outcome.findings.push(f);
         return outcome;
     };
-    // Only the dependencies this release added are looked up by the analyzers; copying
-    // every dependency's history into every target was a tenth of a warm scan.
-    let before = previous(history, release);
-    let mut dependencies = BTreeMap::new();
-    for dep in release.dependencies.keys() {
-        if before.is_some_and(|p| p.dependencies.contains_key(dep)) {
-            continue;
-        }
-        if let Some(Ok(h)) = histories.get(&(t.ecosystem, dep.clone())) {
-            dependencies.insert(dep.clone(), h.clone());
-        }
-    }
+    let no_dependencies = BTreeMap::new();
     let cx = ReleaseContext {
         history,
         release,
-        dependencies: &dependencies,
+        dependencies: &no_dependencies,
         lockfile_hashes: &t.lockfile_hashes,
         now,
         settings,
     };
-    outcome.findings = signals::analyze(&cx);
+    outcome.findings = findings.unwrap_or_default();
 
     let prev = previous(history, release);
     let ids: Vec<&str> = outcome.findings.iter().map(|f| f.signal.id).collect();
