@@ -495,7 +495,7 @@ impl Database {
     ///
     /// The index rows decide which records affect each version, with the reason and the fix;
     /// only those records are read, inflated and parsed, once each however many packages
-    /// they affect, and only for what a finding shows ([`Brief`]). The pure steps run on all
+    /// they affect, and only for what a finding shows (a record's brief). The pure steps run on all
     /// cores; SQLite is read from this thread only.
     pub fn match_inventory(&self, inventory: &Inventory) -> Result<Vec<PackageMatch>, StoreError> {
         // One read transaction for the thousands of lookups: outside one, SQLite takes and

@@ -3,7 +3,7 @@
 //! Input is a package's files as bytes (from `firebreak-archive` or a directory); output is
 //! an [`Analysis`]: every [`Hit`] with its file, line and snippet, the capabilities the
 //! package uses at install time and at run time, the modules it imports and its manifest.
-//! [`score`] turns an analysis into a [`Verdict`]; [`diff`] compares two releases.
+//! [`score()`] turns an analysis into a [`Verdict`]; [`diff()`] compares two releases.
 //!
 //! Nothing here executes package code: JavaScript is parsed with oxc, Python with
 //! tree-sitter, everything else is read as text or bytes.
