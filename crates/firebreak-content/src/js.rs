@@ -14,7 +14,7 @@ use oxc_ast_visit::{Visit, walk};
 use oxc_parser::Parser;
 use oxc_span::{GetSpan, SourceType, Span};
 
-use crate::patterns::{classify, decode_literal, is_sensitive, looks_encoded};
+use crate::patterns::{classify, decode_literal, is_sensitive, looks_encoded, secret_env_reads};
 use crate::signals::{
     DESTRUCTIVE_WRITE, DOWNLOAD_AND_EXECUTE, DYNAMIC_CODE, ENCODED_PAYLOAD, ENV_HARVEST, NETWORK_ACCESS,
     NETWORK_INTERCEPTION, OBFUSCATED_CODE, PARSE_FALLBACK, PROCESS_SPAWN, PROCESS_SPAWN_HIDDEN,
@@ -394,20 +394,18 @@ impl<'s, 'o> Scanner<'s, 'o> {
         if program.value.contains(' ') || args.elements.is_empty() {
             return;
         }
-        let mut command = program.value.to_string();
-        for element in &args.elements {
-            if let Some(word) = element.as_expression().and_then(string_value) {
-                command.push(' ');
-                command.push_str(&word);
-            }
-        }
-        for fact in classify(&command) {
+        self.worm_commands(&command_line(call), call.span.start);
+    }
+
+    /// Publishing and token commands (`npm publish`, `gh auth token`) in a command line.
+    fn worm_commands(&mut self, command: &str, at: u32) {
+        for fact in classify(command) {
             if fact.signal.id == "worm-behaviour" {
                 self.hit(
                     fact.signal,
                     fact.signal.severity,
                     Some(fact.capability()),
-                    call.span.start,
+                    at,
                     format!("runs {}", fact.what),
                 );
             }
@@ -442,22 +440,7 @@ impl<'s, 'o> Scanner<'s, 'o> {
 
     fn spawn(&mut self, call: &CallExpression<'_>, function: &str) {
         let at = call.span.start;
-        let mut command = call
-            .arguments
-            .first()
-            .and_then(Argument::as_expression)
-            .and_then(string_value)
-            .unwrap_or_default();
-        if let Some(Expression::ArrayExpression(args)) =
-            call.arguments.get(1).and_then(Argument::as_expression)
-        {
-            for element in &args.elements {
-                if let Some(word) = element.as_expression().and_then(string_value) {
-                    command.push(' ');
-                    command.push_str(&word);
-                }
-            }
-        }
+        let command = command_line(call);
         // A script of the package started from here runs in the same phase.
         let dir = self.path.rsplit_once('/').map_or("", |(d, _)| d).to_owned();
         for word in command.split_whitespace() {
@@ -469,17 +452,7 @@ impl<'s, 'o> Scanner<'s, 'o> {
                 self.out.local_imports.insert(joined);
             }
         }
-        for fact in classify(&command) {
-            if fact.signal.id == "worm-behaviour" {
-                self.hit(
-                    fact.signal,
-                    fact.signal.severity,
-                    Some(fact.capability()),
-                    at,
-                    format!("runs {}", fact.what),
-                );
-            }
-        }
+        self.worm_commands(&command, at);
         let lower = command.to_ascii_lowercase();
         let fetches = [
             "curl ",
@@ -654,32 +627,13 @@ impl<'s, 'o> Scanner<'s, 'o> {
             let at = *at;
             self.hit(&OBFUSCATED_CODE, Severity::High, Some(Capability::Obfuscation), at, message);
         }
-        const SECRET: &[&str] = &[
-            "TOKEN",
-            "SECRET",
-            "PASSWORD",
-            "PASSWD",
-            "API_KEY",
-            "ACCESS_KEY",
-            "PRIVATE_KEY",
-            "CREDENTIAL",
-            "AUTH",
-        ];
-        let secrets: Vec<&String> = self
-            .env_names
-            .iter()
-            .filter(|n| SECRET.iter().any(|s| n.to_ascii_uppercase().contains(s)))
-            .collect();
-        if secrets.len() >= 3
-            && let Some(at) = self.env_at
-        {
-            let names = secrets.iter().take(6).map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+        if let (Some(message), Some(at)) = (secret_env_reads(&self.env_names), self.env_at) {
             self.hit(
                 &ENV_HARVEST,
                 Severity::Medium,
                 Some(Capability::EnvironmentHarvest),
                 at as u32,
-                format!("reads {} secret-looking environment variables ({names})", secrets.len()),
+                message,
             );
         }
     }
@@ -925,6 +879,20 @@ fn names_self(expr: &Expression<'_>) -> bool {
     let mut finder = Finder::default();
     finder.visit_expression(expr);
     finder.filename || (finder.manifest && (finder.dirname || !finder.other_identifiers))
+}
+
+/// The command a call spells: its first string argument and the words of an array literal
+/// after it (`spawn('npm', ['publish'])` -> `npm publish`).
+fn command_line(call: &CallExpression<'_>) -> String {
+    let mut command =
+        call.arguments.first().and_then(Argument::as_expression).and_then(string_value).unwrap_or_default();
+    if let Some(Expression::ArrayExpression(args)) = call.arguments.get(1).and_then(Argument::as_expression) {
+        for word in args.elements.iter().filter_map(|e| e.as_expression().and_then(string_value)) {
+            command.push(' ');
+            command.push_str(&word);
+        }
+    }
+    command
 }
 
 fn string_value(expr: &Expression<'_>) -> Option<String> {

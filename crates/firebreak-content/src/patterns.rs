@@ -208,6 +208,35 @@ fn has_public_ip_url(lower: &str) -> bool {
     false
 }
 
+/// "reads N secret-looking environment variables (A, B, …)" when at least three of the
+/// variables a file reads look like secrets: one token is configuration, a handful is a
+/// collection.
+pub(crate) fn secret_env_reads(names: &std::collections::BTreeSet<String>) -> Option<String> {
+    const SECRET: &[&str] = &[
+        "TOKEN",
+        "SECRET",
+        "PASSWORD",
+        "PASSWD",
+        "API_KEY",
+        "ACCESS_KEY",
+        "PRIVATE_KEY",
+        "CREDENTIAL",
+        "AUTH",
+    ];
+    let secrets: Vec<&str> = names
+        .iter()
+        .filter(|n| {
+            let upper = n.to_ascii_uppercase();
+            SECRET.iter().any(|s| upper.contains(s))
+        })
+        .map(String::as_str)
+        .collect();
+    (secrets.len() >= 3).then(|| {
+        let shown = secrets.iter().take(6).copied().collect::<Vec<_>>().join(", ");
+        format!("reads {} secret-looking environment variables ({shown})", secrets.len())
+    })
+}
+
 /// The characters of a base64 or hex blob, for payload detection.
 pub(crate) fn looks_encoded(text: &str) -> Option<&'static str> {
     let bytes = text.as_bytes();

@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use firebreak_core::{Severity, Signal};
 use tree_sitter::{Node, Parser};
 
-use crate::patterns::{classify, looks_encoded};
+use crate::patterns::{classify, looks_encoded, secret_env_reads};
 use crate::signals::{
     DOWNLOAD_AND_EXECUTE, DYNAMIC_CODE, ENCODED_PAYLOAD, ENV_HARVEST, INSTALL_TIME_CODE, NETWORK_ACCESS,
     PERSISTENCE, PROCESS_SPAWN, PROCESS_SPAWN_HIDDEN, SELF_MODIFICATION,
@@ -555,27 +555,7 @@ impl Scanner<'_, '_> {
     }
 
     fn finish(&mut self) {
-        const SECRET: &[&str] = &[
-            "TOKEN",
-            "SECRET",
-            "PASSWORD",
-            "PASSWD",
-            "API_KEY",
-            "ACCESS_KEY",
-            "PRIVATE_KEY",
-            "CREDENTIAL",
-            "AUTH",
-        ];
-        let secrets: Vec<&String> = self
-            .env_names
-            .iter()
-            .filter(|n| SECRET.iter().any(|s| n.to_ascii_uppercase().contains(s)))
-            .collect();
-        if secrets.len() >= 3
-            && let Some(at) = self.env_at
-        {
-            let names = secrets.iter().take(6).map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
-            let message = format!("reads {} secret-looking environment variables ({names})", secrets.len());
+        if let (Some(message), Some(at)) = (secret_env_reads(&self.env_names), self.env_at) {
             self.hit(&ENV_HARVEST, Severity::Medium, Some(Capability::EnvironmentHarvest), at, message);
         }
     }
