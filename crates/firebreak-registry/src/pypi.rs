@@ -82,6 +82,25 @@ impl PypiRegistry {
         Ok(history)
     }
 
+    /// The files of one release (`/pypi/<name>/<version>/json`, `urls`): what
+    /// [`crate::artifact::choose_pypi_file`] picks from. The same document `complete`
+    /// reads, so it is usually answered by the cache.
+    pub async fn release_files(
+        &self,
+        name: &str,
+        version: &str,
+    ) -> Result<Vec<crate::artifact::DistFile>, RegistryError> {
+        let normalized = normalize_name(name)?;
+        let url = self.api_url(&format!("pypi/{normalized}/{version}/json"))?;
+        let fetched = self.http.get(&url, "application/json").await?;
+        let doc: Value = serde_json::from_slice(&fetched.body).map_err(|e| RegistryError::Malformed {
+            url: url.to_string(),
+            path: format!("{}:{}", e.line(), e.column()),
+            message: e.to_string(),
+        })?;
+        Ok(crate::artifact::parse_pypi_files(&doc))
+    }
+
     /// Fetches the provenance object at `url` and returns its publishers.
     pub async fn provenance(&self, url: &Url) -> Result<Vec<PypiPublisher>, RegistryError> {
         let fetched = self.http.get(url, INTEGRITY_JSON).await?;
