@@ -416,3 +416,74 @@ pub(crate) fn analyse(
     }
     Ok((outcomes, info))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use firebreak_core::HashAlgorithm;
+
+    use super::*;
+
+    fn verdict(kind: &str) -> StoredVerdict {
+        StoredVerdict {
+            verdict: kind.to_owned(),
+            score: 120,
+            reasons: vec!["install-time code downloads and runs code".into(), "hides a process".into()],
+            filename: "x-1.0.0.tgz".into(),
+            top: Some(StoredHit {
+                signal: "process-spawn-hidden".into(),
+                message: "detached".into(),
+                path: "setup.js".into(),
+                line: 7,
+                column: 3,
+            }),
+            mismatch: None,
+        }
+    }
+
+    #[test]
+    fn verdicts_become_findings() {
+        let f = verdict("malicious").finding("x@1.0.0").unwrap();
+        assert_eq!(f.signal.id, "malicious-content");
+        assert!(f.message.contains("malicious (score 120): install-time code"), "{}", f.message);
+        assert!(f.evidence.iter().any(|e| e.label == "file" && e.value == "setup.js:7:3"));
+        assert_eq!(verdict("suspicious").finding("x@1.0.0").unwrap().signal.id, "suspicious-content");
+        assert!(verdict("clean").finding("x@1.0.0").is_none());
+        let mut tampered = verdict("malicious");
+        tampered.mismatch = Some("x-1.0.0.tgz does not match".into());
+        assert_eq!(tampered.finding("x@1.0.0").unwrap().signal.id, "integrity-mismatch");
+    }
+
+    #[test]
+    fn the_store_round_trips_and_ignores_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = VerdictStore::new(Some(dir.path()));
+        let digest = Hash::hex(HashAlgorithm::Sha512, &"ab".repeat(64));
+        let key = VerdictStore::key(&digest);
+        assert_ne!(key, VerdictStore::key(&Hash::hex(HashAlgorithm::Sha512, &"ac".repeat(64))));
+        assert_eq!(store.get(&key), None);
+        store.put(&key, &verdict("malicious"));
+        assert_eq!(store.get(&key), Some(verdict("malicious")));
+
+        let path = dir.path().join("verdicts").join(format!("{key}.content"));
+        let good = fs_err::read_to_string(&path).unwrap();
+        for damaged in [
+            String::new(),
+            good.replace(STORE_HEADER, "firebreak content verdict 0"),
+            good.replace(&key, &"0".repeat(64)),
+            good[..good.len() - 2].to_owned(),
+            good.replace("\"malicious\"", "\"evil\""),
+            "x".repeat(300_000),
+        ] {
+            fs_err::write(&path, &damaged).unwrap();
+            assert_eq!(store.get(&key), None, "{damaged:.60}");
+        }
+        // Integrity failures describe the bytes served, not the package: never stored.
+        let mut tampered = verdict("malicious");
+        tampered.mismatch = Some("mismatch".into());
+        let other = VerdictStore::key(&Hash::hex(HashAlgorithm::Sha256, &"cd".repeat(32)));
+        store.put(&other, &tampered);
+        assert_eq!(store.get(&other), None);
+    }
+}
