@@ -91,14 +91,30 @@ impl PypiRegistry {
         version: &str,
     ) -> Result<Vec<crate::artifact::DistFile>, RegistryError> {
         let normalized = normalize_name(name)?;
+        let parse = |url: &Url, body: &[u8]| -> Result<Value, RegistryError> {
+            serde_json::from_slice(body).map_err(|e| RegistryError::Malformed {
+                url: url.to_string(),
+                path: format!("{}:{}", e.line(), e.column()),
+                message: e.to_string(),
+            })
+        };
         let url = self.api_url(&format!("pypi/{normalized}/{version}/json"))?;
-        let fetched = self.http.get(&url, "application/json").await?;
-        let doc: Value = serde_json::from_slice(&fetched.body).map_err(|e| RegistryError::Malformed {
-            url: url.to_string(),
-            path: format!("{}:{}", e.line(), e.column()),
-            message: e.to_string(),
-        })?;
-        Ok(crate::artifact::parse_pypi_files(&doc))
+        match self.http.get(&url, "application/json").await {
+            Ok(fetched) => Ok(crate::artifact::parse_pypi_files(&parse(&url, &fetched.body)?)),
+            // Some mirrors serve only the project document; its `releases` lists the same
+            // files per version.
+            Err(RegistryError::NotFound { .. }) => {
+                let project = self.api_url(&format!("pypi/{normalized}/json"))?;
+                let fetched = self.http.get(&project, "application/json").await?;
+                let doc = parse(&project, &fetched.body)?;
+                let files = doc.get("releases").and_then(|r| r.get(version)).cloned().ok_or_else(|| {
+                    RegistryError::NotFound { url: format!("{project} (release {version})"), status: 404 }
+                })?;
+                let wrapped = serde_json::json!({ "urls": files });
+                Ok(crate::artifact::parse_pypi_files(&wrapped))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Fetches the provenance object at `url` and returns its publishers.

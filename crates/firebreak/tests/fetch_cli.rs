@@ -117,6 +117,14 @@ fn inspect_pypi_chooses_the_sdist_and_takes_a_named_file() {
     let r = fb(&reg, tmp.path(), ["inspect", "pypi:detectkit@1.4.3", "--file", wheel, "--format", "json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(json(&r.stdout)[0]["source"]["filename"], wheel);
+    // A mirror without per-release documents: the project document's `releases` lists the
+    // same files.
+    reg.fail("/pypi.org/pypi/detectkit/1.4.2/json", &[404]);
+    let r = fb(&reg, tmp.path(), ["inspect", "pypi:detectkit@1.4.2", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(json(&r.stdout)[0]["source"]["filename"], "detectkit-1.4.2.tar.gz");
+    assert_eq!(reg.requests_to("/pypi.org/pypi/detectkit/1.4.2/json")[0].status, 404);
+
     let r = fb(&reg, tmp.path(), ["inspect", "pypi:detectkit@1.4.3", "--file", "nope.whl"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("no file `nope.whl`") && r.stderr.contains(wheel), "{}", r.stderr);
