@@ -108,6 +108,18 @@ fn scan_deep_finds_the_dropper_then_answers_from_the_verdict_cache() {
     assert_eq!(content_findings(&again), content_findings(&doc));
     assert_eq!(archive_requests(&reg), 0, "{:?}", reg.requests());
 
+    // Offline, the documents and verdicts come from the cache: same findings, no request.
+    reg.clear_log();
+    let r = fb(
+        &reg,
+        tmp.path(),
+        [os("scan"), project(), os("--deep"), os("--format"), os("json"), os("--offline")],
+    );
+    let offline = json(&r.stdout);
+    assert_eq!(offline["content"]["cached"], 5, "{}", offline["content"]);
+    assert_eq!(content_findings(&offline), content_findings(&doc));
+    assert!(reg.requests().is_empty(), "{:?}", reg.requests());
+
     // A damaged cache entry is ignored and rebuilt.
     let verdicts = tmp.path().join("cache/verdicts");
     let entries: Vec<_> =
@@ -124,6 +136,23 @@ fn scan_deep_finds_the_dropper_then_answers_from_the_verdict_cache() {
     // Without --deep the contents are not analysed.
     let r = fb(&reg, tmp.path(), [os("scan"), project(), os("--format"), os("json")]);
     assert!(json(&r.stdout).get("content").is_none(), "{}", r.stdout);
+    // Offline with an empty cache, every package says why it was not analysed.
+    let empty = tempfile::tempdir().expect("tempdir");
+    let r = fb(
+        &reg,
+        empty.path(),
+        [os("scan"), project(), os("--deep"), os("--format"), os("json"), os("--offline")],
+    );
+    let doc = json(&r.stdout);
+    let skipped = doc["content"]["skipped"].as_array().expect("skipped");
+    assert_eq!(skipped.len(), 5, "{}", doc["content"]);
+    assert!(
+        skipped.iter().all(|s| s["reason"].as_str().is_some_and(|r| r.contains("not in the cache"))),
+        "{skipped:?}"
+    );
+    // `--no-registry` cannot analyse contents, and says so instead of reporting nothing.
+    let r = fb(&reg, tmp.path(), [os("scan"), project(), os("--deep"), os("--no-registry")]);
+    assert!(r.stderr.contains("`--deep` needs the registry"), "{}", r.stderr);
 }
 
 #[test]
