@@ -100,7 +100,9 @@ impl PypiRegistry {
         };
         let url = self.api_url(&format!("pypi/{normalized}/{version}/json"))?;
         match self.http.get(&url, "application/json").await {
-            Ok(fetched) => Ok(crate::artifact::parse_pypi_files(&parse(&url, &fetched.body)?)),
+            Ok(fetched) => {
+                Ok(resolve_urls(&url, crate::artifact::parse_pypi_files(&parse(&url, &fetched.body)?)))
+            }
             // Some mirrors serve only the project document; its `releases` lists the same
             // files per version.
             Err(RegistryError::NotFound { .. }) => {
@@ -111,7 +113,7 @@ impl PypiRegistry {
                     RegistryError::NotFound { url: format!("{project} (release {version})"), status: 404 }
                 })?;
                 let wrapped = serde_json::json!({ "urls": files });
-                Ok(crate::artifact::parse_pypi_files(&wrapped))
+                Ok(resolve_urls(&project, crate::artifact::parse_pypi_files(&wrapped)))
             }
             Err(e) => Err(e),
         }
@@ -347,6 +349,17 @@ fn parse_project_files(name: &str, doc: &Map<String, Value>) -> (PackageHistory,
     history.created = history.releases.iter().filter_map(|x| x.published).min();
     history.warnings = r.warnings;
     (history, file_versions)
+}
+
+/// File URLs as absolute URLs: mirrors (devpi, Artifactory) list them relative to the
+/// document (`../../packages/…/name-1.0.tar.gz`).
+fn resolve_urls(document: &Url, mut files: Vec<crate::artifact::DistFile>) -> Vec<crate::artifact::DistFile> {
+    for f in &mut files {
+        if let Ok(absolute) = document.join(&f.url) {
+            f.url = absolute.to_string();
+        }
+    }
+    files
 }
 
 /// Reads a per-release document's `info`: `requires_dist`, emails, project URLs.

@@ -125,6 +125,20 @@ fn inspect_pypi_chooses_the_sdist_and_takes_a_named_file() {
     assert_eq!(json(&r.stdout)[0]["source"]["filename"], "detectkit-1.4.2.tar.gz");
     assert_eq!(reg.requests_to("/pypi.org/pypi/detectkit/1.4.2/json")[0].status, 404);
 
+    // Mirrors list file URLs relative to the document: they are resolved against it.
+    let project_doc =
+        fs_err::read_to_string(repo().join("fixtures/registry/pypi.org/pypi/detectkit/1.4.1/json"))
+            .expect("fixture");
+    let relative = project_doc
+        .replace("https://files.pythonhosted.org/packages/", "../../../../files.pythonhosted.org/packages/");
+    assert_ne!(relative, project_doc);
+    reg.set_document("/pypi.org/pypi/detectkit/1.4.1/json", relative);
+    let r = fb(&reg, tmp.path(), ["inspect", "pypi:detectkit@1.4.1", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let source = &json(&r.stdout)[0]["source"];
+    assert_eq!(source["integrity"], "verified", "{source}");
+    assert!(source["url"].as_str().is_some_and(|u| u.starts_with("http://127.0.0.1:")), "{source}");
+
     let r = fb(&reg, tmp.path(), ["inspect", "pypi:detectkit@1.4.3", "--file", "nope.whl"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("no file `nope.whl`") && r.stderr.contains(wheel), "{}", r.stderr);
