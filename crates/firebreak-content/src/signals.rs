@@ -194,6 +194,27 @@ signal!(
      files over the size limits. Package managers may handle them differently"
 );
 
+signal!(
+    MALICIOUS_CONTENT,
+    "malicious-content",
+    "content analysis says malicious",
+    Critical,
+    "the package's files, read without running them, behave like malware: a deciding combination (an \
+     install hook that downloads and runs code, harvests secrets and sends them out, hides a payload). \
+     `firebreak inspect NAME@VERSION` shows every finding with file and line. `[content] block` decides \
+     whether it fails the run"
+);
+signal!(
+    SUSPICIOUS_CONTENT,
+    "suspicious-content",
+    "content analysis says suspicious",
+    Medium,
+    "the package's files add up to enough risky behaviour (install-time code, network, process spawning, \
+     obfuscation) to deserve a person's review before installing, without a combination that marks \
+     malware. `firebreak inspect NAME@VERSION` shows the findings; `[content] block = \"suspicious\"` \
+     fails the run on it"
+);
+
 /// Every content signal.
 pub static SIGNALS: &[&Signal] = &[
     &INTEGRITY_MISMATCH,
@@ -218,4 +239,6 @@ pub static SIGNALS: &[&Signal] = &[
     &DESTRUCTIVE_WRITE,
     &PARSE_FALLBACK,
     &ARCHIVE_ANOMALY,
+    &MALICIOUS_CONTENT,
+    &SUSPICIOUS_CONTENT,
 ];

@@ -2,6 +2,7 @@
 
 use firebreak_core::{Category, Finding, Inventory, Severity};
 
+use crate::content::ContentBlock;
 use crate::model::{Action, Date, DevMode, Ignore, Policy};
 use crate::registry::{INSTALL_SCRIPT_SIGNALS, MissingTime, SignalSetting};
 
@@ -39,6 +40,8 @@ pub enum Reason {
     MissingTime(MissingTime),
     /// Younger than the cooldown (`[registry] min_release_age`).
     Cooldown,
+    /// A content-analysis verdict; `[content] block` decides.
+    ContentVerdict(ContentBlock),
 }
 
 /// The policy's verdict on one finding.
@@ -133,6 +136,13 @@ impl Policy {
                 if f.signal.id == RELEASE_TOO_YOUNG && !self.signals.contains_key(RELEASE_TOO_YOUNG) =>
             {
                 (Action::Fail, Reason::Cooldown)
+            }
+            Category::Signal
+                if !self.signals.contains_key(f.signal.id)
+                    && self.content.block.blocks(f.signal.id).is_some() =>
+            {
+                let fails = self.content.block.blocks(f.signal.id) == Some(true);
+                (if fails { Action::Fail } else { Action::Warn }, Reason::ContentVerdict(self.content.block))
             }
             Category::Signal
                 if INSTALL_SCRIPT_SIGNALS.contains(&f.signal.id)

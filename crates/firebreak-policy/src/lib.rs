@@ -5,12 +5,14 @@
 //! ([`Policy::evaluate`]). Pure: no I/O, and the caller passes today's date.
 #![warn(missing_docs)]
 
+mod content;
 mod error;
 mod evaluate;
 mod model;
 mod parse;
 mod registry;
 
+pub use content::{ContentBlock, ContentBudget, ContentPolicy, MALICIOUS_CONTENT, SUSPICIOUS_CONTENT};
 pub use error::{PolicyError, Problem};
 pub use evaluate::{Decision, Evaluation, PUBLISH_TIME_MISSING, RELEASE_TOO_YOUNG, Reason};
 pub use model::{

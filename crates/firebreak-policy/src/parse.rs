@@ -8,6 +8,7 @@ use miette::NamedSource;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use crate::content::{ContentBlock, ContentBudget, parse_megabytes};
 use crate::model::{Action, Date, DevMode, HYGIENE_CHECKS, Ignore, PackageSpec, Policy};
 use crate::registry::{MissingTime, SignalSetting, parse_duration};
 use crate::{PolicyError, Problem};
@@ -86,7 +87,14 @@ impl Ctx<'_> {
     }
 }
 
-const TOP_KEYS: &[&str] = &["fail_on", "dev", "ecosystems", "hygiene", "ignore", "registry", "signals"];
+const TOP_KEYS: &[&str] =
+    &["fail_on", "dev", "ecosystems", "hygiene", "ignore", "registry", "signals", "content"];
+const CONTENT_KEYS: &[&str] = &["block", "budget", "deep"];
+const CONTENT_BLOCK: &[(&str, ContentBlock)] = &[
+    ("malicious", ContentBlock::Malicious),
+    ("suspicious", ContentBlock::Suspicious),
+    ("never", ContentBlock::Never),
+];
 const REGISTRY_KEYS: &[&str] = &[
     "enabled",
     "min_release_age",
@@ -206,6 +214,10 @@ fn validate(cx: &mut Ctx<'_>, root: &DeTable<'_>) -> Policy {
                 let Some(table) = cx.table("registry", value) else { continue };
                 registry(cx, table, &mut policy);
             }
+            "content" => {
+                let Some(table) = cx.table("content", value) else { continue };
+                content(cx, table, &mut policy);
+            }
             "signals" => {
                 let Some(table) = cx.table("signals", value) else { continue };
                 for (k, v) in table.iter() {
@@ -269,6 +281,46 @@ fn registry(cx: &mut Ctx<'_>, table: &DeTable<'_>, policy: &mut Policy) {
                 }
             }
             _ => cx.unknown_key("[registry]", k, REGISTRY_KEYS),
+        }
+    }
+}
+
+fn content(cx: &mut Ctx<'_>, table: &DeTable<'_>, policy: &mut Policy) {
+    let c = &mut policy.content;
+    for (k, v) in table.iter() {
+        let name = k.get_ref().as_ref();
+        let key = format!("content.{name}");
+        match name {
+            "block" => {
+                if let Some(b) = cx.choice(&key, v, CONTENT_BLOCK) {
+                    c.block = b;
+                }
+            }
+            "deep" => {
+                if let Some(b) = cx.bool(&key, v) {
+                    c.deep = b;
+                }
+            }
+            "budget" => match v.get_ref() {
+                DeValue::Integer(i) => match i.as_str().parse::<u32>() {
+                    Ok(n) => c.budget = ContentBudget::Archives(n),
+                    Err(_) => cx.problem(
+                        v.span(),
+                        format!(
+                            "`{key}`: expected a number of archives from 0 to {}, found `{}`",
+                            u32::MAX,
+                            i.as_str()
+                        ),
+                        None,
+                    ),
+                },
+                DeValue::String(text) => match parse_megabytes(text) {
+                    Ok(mb) => c.budget = ContentBudget::Megabytes(mb),
+                    Err(e) => cx.problem(v.span(), format!("`{key}`: {e}"), None),
+                },
+                _ => cx.expected(&key, v, "a number of archives (`500`) or a size (`\"200MB\"`)"),
+            },
+            _ => cx.unknown_key("[content]", k, CONTENT_KEYS),
         }
     }
 }

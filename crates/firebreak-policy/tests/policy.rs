@@ -392,3 +392,70 @@ fn the_cooldown_fails_unless_signals_say_otherwise() {
     let d = warn.evaluate(&inventory, &findings, today).decisions[0];
     assert_eq!((d.action, d.reason), (Action::Warn, Reason::SignalSetting));
 }
+
+static MALICIOUS_CONTENT: Signal = Signal {
+    id: "malicious-content",
+    title: "content analysis says malicious",
+    severity: Severity::Critical,
+    category: Category::Signal,
+    help: "",
+};
+static SUSPICIOUS_CONTENT: Signal = Signal {
+    id: "suspicious-content",
+    title: "content analysis says suspicious",
+    severity: Severity::Medium,
+    category: Category::Signal,
+    help: "",
+};
+
+#[test]
+fn content_table_is_read_and_checked() {
+    use firebreak_policy::{ContentBlock, ContentBudget};
+    let p = parse("firebreak.toml", "[content]\nblock = \"suspicious\"\nbudget = 40\ndeep = true\n")
+        .expect("valid");
+    assert_eq!(p.content.block, ContentBlock::Suspicious);
+    assert_eq!(p.content.budget, ContentBudget::Archives(40));
+    assert!(p.content.deep);
+    let p = parse("firebreak.toml", "[content]\nbudget = \"1.5GB\"\n").expect("valid");
+    assert_eq!(p.content.budget, ContentBudget::Megabytes(1500));
+    assert_eq!(p.content.block, ContentBlock::Malicious, "the default");
+
+    let text = "[content]\nblock = \"malicous\"\nbudgett = 3\nbudget = \"lots\"\ndeep = \"yes\"\n";
+    insta::assert_snapshot!(problems(text), @r#"
+    firebreak.toml:2:9: `content.block`: expected one of `malicious`, `suspicious`, `never`, found `malicous`
+      help: did you mean `malicious`?
+    firebreak.toml:3:1: unknown key `budgett` in [content]
+      help: did you mean `budget`?
+    firebreak.toml:4:10: `content.budget`: expected a number of archives (`500`) or a size (`200MB`, `1GB`), found `lots`
+    firebreak.toml:5:8: `content.deep`: expected `true` or `false`, found the string "yes"
+    "#);
+    assert!(problems("[content]\nbudget = -1\n").contains("expected a number of archives from 0"));
+}
+
+#[test]
+fn content_verdicts_follow_block_and_ignores_apply() {
+    let fx = fixture();
+    let findings = [
+        Finding::new(&MALICIOUS_CONTENT, "malicious").package(fx.lodash),
+        Finding::new(&SUSPICIOUS_CONTENT, "suspicious").package(fx.lodash),
+    ];
+    let actions = |text: &str| -> Vec<Action> {
+        let policy = parse("firebreak.toml", text).expect("valid");
+        policy.evaluate(&fx.inventory, &findings, TODAY).decisions.iter().map(|d| d.action).collect()
+    };
+    assert_eq!(actions(""), [Action::Fail, Action::Warn]);
+    assert_eq!(actions("[content]\nblock = \"suspicious\"\n"), [Action::Fail, Action::Fail]);
+    assert_eq!(actions("[content]\nblock = \"never\"\n"), [Action::Warn, Action::Warn]);
+    // `[signals]` still overrides a signal, and an ignore with a reason accepts it.
+    assert_eq!(actions("[signals]\nmalicious-content = \"warn\"\n"), [Action::Warn, Action::Warn]);
+    let policy = parse(
+        "firebreak.toml",
+        "[[ignore]]\nid = \"malicious-content\"\npackage = \"lodash@4.17.20\"\nreason = \"reviewed\"\nexpires = 2026-12-31\n",
+    )
+    .expect("valid");
+    let ev = policy.evaluate(&fx.inventory, &findings, TODAY);
+    assert_eq!(ev.decisions[0].action, Action::Ignore);
+    assert_eq!(ev.decisions[1].reason, Reason::ContentVerdict(firebreak_policy::ContentBlock::Malicious));
+    let later = Date { year: 2027, month: 1, day: 1 };
+    assert_eq!(policy.evaluate(&fx.inventory, &findings, later).decisions[0].action, Action::Fail, "expired");
+}

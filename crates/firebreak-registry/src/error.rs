@@ -96,6 +96,15 @@ pub enum RegistryError {
         /// What was wrong.
         message: String,
     },
+    /// The release has no archive firebreak can fetch and verify (no download URL, no
+    /// digest, no file that fits the choice rule).
+    #[error("no archive to analyse for `{package}`: {reason}")]
+    NoArtifact {
+        /// `name@version`.
+        package: String,
+        /// Why.
+        reason: String,
+    },
     /// The HTTP client could not be built (TLS backend missing, bad option).
     #[error("cannot build the HTTP client: {0}")]
     Client(String),

@@ -243,6 +243,55 @@ impl HttpClient {
         }
     }
 
+    /// GETs an artifact (a package archive) of at most `limit` bytes, outside the document
+    /// cache: archives are cached by their registry digest ([`crate::ArtifactCache`]), after
+    /// the caller verified them, not by URL. Counts against the request budget, sends the
+    /// credentials of the artifact's host, retries like [`HttpClient::get`]; offline it is
+    /// [`RegistryError::NotCached`].
+    pub async fn download(&self, url: &Url, limit: u64) -> Result<Vec<u8>, RegistryError> {
+        if self.options.offline {
+            return Err(RegistryError::NotCached { url: url.to_string() });
+        }
+        let host = url.host_str().unwrap_or_default().to_owned();
+        let mut retries = 0u32;
+        loop {
+            self.take_budget(url)?;
+            let permit = self
+                .semaphore
+                .acquire()
+                .await
+                .map_err(|_| RegistryError::Client("the request semaphore was closed".into()))?;
+            let mut request = self.inner.get(url.clone()).header(ACCEPT, "application/octet-stream");
+            if let Some(credential) = self.credentials.for_url(url)
+                && let Ok(mut value) = HeaderValue::from_str(&credential.header_value())
+            {
+                value.set_sensitive(true);
+                request = request.header(AUTHORIZATION, value);
+            }
+            let outcome = match request.send().await {
+                Ok(response) => read_artifact(url, &host, response, limit).await,
+                Err(e) => Err((true, None, transport_error(&host, &e))),
+            };
+            drop(permit);
+            match outcome {
+                Ok(body) => return Ok(body),
+                Err((retry, wait, mut error)) => {
+                    if !retry || retries >= self.options.max_retries {
+                        if let RegistryError::Network { retries: r, .. }
+                        | RegistryError::Status { retries: r, .. } = &mut error
+                        {
+                            *r = retries;
+                        }
+                        return Err(error);
+                    }
+                    let backoff = self.options.backoff.saturating_mul(1u32 << retries.min(16));
+                    tokio::time::sleep(wait.unwrap_or(backoff).min(self.options.max_backoff)).await;
+                    retries += 1;
+                }
+            }
+        }
+    }
+
     fn read_cached_body(&self, url: &Url, key: &str) -> Result<Vec<u8>, RegistryError> {
         match self.read_body(key) {
             Some(body) => Ok(body),
@@ -513,6 +562,55 @@ impl HttpClient {
         write_atomic(&body_path, body).map_err(|e| cache_err(&body_path, e))?;
         let bytes = serde_json::to_vec(meta).map_err(|e| cache_err(&meta_path, std::io::Error::other(e)))?;
         write_atomic(&meta_path, &bytes).map_err(|e| cache_err(&meta_path, e))
+    }
+}
+
+/// Reads an artifact response: `Err((retry, wait, error))`.
+async fn read_artifact(
+    url: &Url,
+    host: &str,
+    mut response: reqwest::Response,
+    limit: u64,
+) -> Result<Vec<u8>, (bool, Option<Duration>, RegistryError)> {
+    let status = response.status();
+    if status == StatusCode::NOT_FOUND || status == StatusCode::GONE {
+        return Err((false, None, RegistryError::NotFound { url: url.to_string(), status: status.as_u16() }));
+    }
+    if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+        let wait = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| retry_after(v, now_secs()));
+        return Err((
+            true,
+            wait,
+            RegistryError::Status { url: url.to_string(), status: status.as_u16(), retries: 0 },
+        ));
+    }
+    if !status.is_success() {
+        return Err((
+            false,
+            None,
+            RegistryError::Status { url: url.to_string(), status: status.as_u16(), retries: 0 },
+        ));
+    }
+    let too_large = |size| RegistryError::TooLarge { url: url.to_string(), limit, size };
+    if let Some(len) = response.content_length().filter(|l| *l > limit) {
+        return Err((false, None, too_large(Some(len))));
+    }
+    let mut body = Vec::with_capacity(response.content_length().unwrap_or(0).min(limit) as usize);
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() as u64 + chunk.len() as u64 > limit {
+                    return Err((false, None, too_large(None)));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) => return Err((true, None, transport_error(host, &e))),
+        }
     }
 }
 

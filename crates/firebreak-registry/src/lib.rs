@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use firebreak_core::Ecosystem;
 
+pub mod artifact;
 pub mod auth;
 mod compact;
 pub mod config;
@@ -29,6 +30,7 @@ pub mod model;
 pub mod npm;
 pub mod pypi;
 
+pub use artifact::{ArtifactCache, ArtifactRef, DistFile, choose_pypi_file};
 pub use auth::{AuthScope, Credential, Credentials, Secret};
 pub use config::{ConfigSources, CratesConfig, NpmConfig, PypiConfig, RegistryConfig};
 pub use crates::CratesRegistry;

@@ -82,6 +82,43 @@ impl PypiRegistry {
         Ok(history)
     }
 
+    /// The files of one release (`/pypi/<name>/<version>/json`, `urls`): what
+    /// [`crate::artifact::choose_pypi_file`] picks from. The same document `complete`
+    /// reads, so it is usually answered by the cache.
+    pub async fn release_files(
+        &self,
+        name: &str,
+        version: &str,
+    ) -> Result<Vec<crate::artifact::DistFile>, RegistryError> {
+        let normalized = normalize_name(name)?;
+        let parse = |url: &Url, body: &[u8]| -> Result<Value, RegistryError> {
+            serde_json::from_slice(body).map_err(|e| RegistryError::Malformed {
+                url: url.to_string(),
+                path: format!("{}:{}", e.line(), e.column()),
+                message: e.to_string(),
+            })
+        };
+        let url = self.api_url(&format!("pypi/{normalized}/{version}/json"))?;
+        match self.http.get(&url, "application/json").await {
+            Ok(fetched) => {
+                Ok(resolve_urls(&url, crate::artifact::parse_pypi_files(&parse(&url, &fetched.body)?)))
+            }
+            // Some mirrors serve only the project document; its `releases` lists the same
+            // files per version.
+            Err(RegistryError::NotFound { .. }) => {
+                let project = self.api_url(&format!("pypi/{normalized}/json"))?;
+                let fetched = self.http.get(&project, "application/json").await?;
+                let doc = parse(&project, &fetched.body)?;
+                let files = doc.get("releases").and_then(|r| r.get(version)).cloned().ok_or_else(|| {
+                    RegistryError::NotFound { url: format!("{project} (release {version})"), status: 404 }
+                })?;
+                let wrapped = serde_json::json!({ "urls": files });
+                Ok(resolve_urls(&project, crate::artifact::parse_pypi_files(&wrapped)))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Fetches the provenance object at `url` and returns its publishers.
     pub async fn provenance(&self, url: &Url) -> Result<Vec<PypiPublisher>, RegistryError> {
         let fetched = self.http.get(url, INTEGRITY_JSON).await?;
@@ -312,6 +349,17 @@ fn parse_project_files(name: &str, doc: &Map<String, Value>) -> (PackageHistory,
     history.created = history.releases.iter().filter_map(|x| x.published).min();
     history.warnings = r.warnings;
     (history, file_versions)
+}
+
+/// File URLs as absolute URLs: mirrors (devpi, Artifactory) list them relative to the
+/// document (`../../packages/…/name-1.0.tar.gz`).
+fn resolve_urls(document: &Url, mut files: Vec<crate::artifact::DistFile>) -> Vec<crate::artifact::DistFile> {
+    for f in &mut files {
+        if let Ok(absolute) = document.join(&f.url) {
+            f.url = absolute.to_string();
+        }
+    }
+    files
 }
 
 /// Reads a per-release document's `info`: `requires_dist`, emails, project URLs.

@@ -249,7 +249,10 @@ async fn crate_patch_from_a_new_account_adds_a_near_miss_dependency() {
     let after = release(&h, "0.3.3");
     assert_eq!(after.dependencies.get("faster_log").map(String::as_str), Some("^1.7.8"));
     assert_eq!(after.published, t("2026-02-09T21:48:19.120554Z"));
-    assert_eq!(after.artifact_url.as_deref(), Some("https://static.crates.io/crates/logwise/0.3.3/download"));
+    // `config.json`'s `dl` is `https://static.crates.io/crates`, served (and so rewritten)
+    // by the fixture registry, which holds the `.crate` files too.
+    let expected = format!("{}/static.crates.io/crates/logwise/0.3.3/download", fx.origin());
+    assert_eq!(after.artifact_url.as_deref(), Some(expected.as_str()));
     assert_eq!(after.hashes.len(), 1);
 
     let dep = regs.crates.history("faster_log").await.unwrap();

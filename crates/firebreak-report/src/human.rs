@@ -150,6 +150,28 @@ impl Reporter for Human {
                 writeln!(out, "   = … and {} more (see `--format json`)", r.unchecked.len() - 10)?;
             }
         }
+        if let Some(c) = &report.content
+            && !c.skipped.is_empty()
+        {
+            writeln!(
+                out,
+                "{}: {} package version{} not analysed{}:",
+                self.paint("1;33", "warning[content-skipped]"),
+                c.skipped.len(),
+                if c.skipped.len() == 1 { "" } else { "s" },
+                if c.budget_exhausted {
+                    format!(" (content budget of {} spent)", c.budget)
+                } else {
+                    String::new()
+                }
+            )?;
+            for (package, reason) in c.skipped.iter().take(10) {
+                writeln!(out, "   = {package}: {reason}")?;
+            }
+            if c.skipped.len() > 10 {
+                writeln!(out, "   = … and {} more (see `--format json`)", c.skipped.len() - 10)?;
+            }
+        }
         writeln!(out, "{}", summary(report))
     }
 }
@@ -192,6 +214,12 @@ pub(crate) fn summary(report: &Report<'_>) -> String {
         }
         if r.offline {
             line.push_str(", offline");
+        }
+    }
+    if let Some(c) = &report.content {
+        line.push_str(&format!("; content: {} analysed, {} cached", c.analysed, c.cached));
+        if !c.skipped.is_empty() {
+            line.push_str(&format!(", {} not analysed", c.skipped.len()));
         }
     }
     line

@@ -24,6 +24,19 @@ struct Doc<'a> {
     input_errors: Vec<InputErrorDto<'a>>,
     /// `null` when the registry signals did not run.
     registry: Option<RegistryDto<'a>>,
+    /// Absent when content analysis did not run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content: Option<ContentDto<'a>>,
+}
+
+#[derive(Serialize)]
+struct ContentDto<'a> {
+    analysed: usize,
+    cached: usize,
+    budget: &'a str,
+    budget_exhausted: bool,
+    downloaded_bytes: u64,
+    skipped: Vec<UncheckedDto<'a>>,
 }
 
 #[derive(Serialize)]
@@ -282,6 +295,14 @@ impl Reporter for Json {
                     .map(|(package, reason)| UncheckedDto { package, reason })
                     .collect(),
                 warnings: &r.warnings,
+            }),
+            content: report.content.as_ref().map(|c| ContentDto {
+                analysed: c.analysed,
+                cached: c.cached,
+                budget: &c.budget,
+                budget_exhausted: c.budget_exhausted,
+                downloaded_bytes: c.downloaded_bytes,
+                skipped: c.skipped.iter().map(|(package, reason)| UncheckedDto { package, reason }).collect(),
             }),
         };
         serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;

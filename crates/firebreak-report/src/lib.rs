@@ -53,6 +53,25 @@ pub struct RegistryInfo {
     pub warnings: Vec<String>,
 }
 
+/// What content analysis covered in a run.
+#[derive(Debug, Clone, Default)]
+pub struct ContentInfo {
+    /// Package versions whose archive was downloaded (or taken from the artifact cache),
+    /// verified and analysed in this run.
+    pub analysed: usize,
+    /// Package versions whose verdict came from the verdict cache.
+    pub cached: usize,
+    /// Package versions not analysed, with the reason (`name@version`, why): over the
+    /// budget, offline and not cached, no archive, download failures.
+    pub skipped: Vec<(String, String)>,
+    /// The run's budget as the policy states it (`500 archives`, `200 MB`).
+    pub budget: String,
+    /// Whether the budget stopped the run short.
+    pub budget_exhausted: bool,
+    /// Archive bytes downloaded in this run.
+    pub downloaded_bytes: u64,
+}
+
 /// An input that could not be read; the rest of the scan went on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputError {
@@ -96,6 +115,8 @@ pub struct Report<'a> {
     pub input_errors: Vec<InputError>,
     /// The registry signals' coverage (`None`: not run).
     pub registry: Option<RegistryInfo>,
+    /// Content analysis' coverage (`None`: not run).
+    pub content: Option<ContentInfo>,
 }
 
 impl<'a> Report<'a> {
@@ -143,6 +164,7 @@ impl<'a> Report<'a> {
             database: None,
             input_errors: Vec::new(),
             registry: None,
+            content: None,
         }
     }
 
@@ -212,6 +234,9 @@ impl<'a> Report<'a> {
             }
             Reason::Cooldown => "younger than the policy's minimum release age".to_owned(),
             Reason::InstallScriptsAllowed => "listed in [registry.install_scripts] allow".to_owned(),
+            Reason::ContentVerdict(block) => {
+                format!("content verdict and [content] block = \"{}\"", block.as_str())
+            }
             Reason::MissingTime(m) => format!(
                 "no publish time and missing_time = \"{}\"",
                 if m == firebreak_policy::MissingTime::Block { "block" } else { "warn" }

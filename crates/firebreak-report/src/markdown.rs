@@ -77,7 +77,13 @@ impl Reporter for Markdown {
         let notes: Vec<String> = report.entries.iter().filter_map(|e| report.expired_note(e)).collect();
         let ignored = report.count(Action::Ignore);
         let unchecked = report.registry.as_ref().map_or(&[][..], |r| &r.unchecked[..]);
-        if ignored > 0 || !notes.is_empty() || !report.input_errors.is_empty() || !unchecked.is_empty() {
+        let not_analysed = report.content.as_ref().map_or(&[][..], |c| &c.skipped[..]);
+        if ignored > 0
+            || !notes.is_empty()
+            || !report.input_errors.is_empty()
+            || !unchecked.is_empty()
+            || !not_analysed.is_empty()
+        {
             writeln!(out, "<details><summary>Details</summary>\n")?;
             for e in report.entries.iter().filter(|e| e.decision.action == Action::Ignore) {
                 let name = report.package(e).map(|p| format!("{}@{}", p.name, p.version)).unwrap_or_default();
@@ -96,6 +102,9 @@ impl Reporter for Markdown {
             }
             for (package, reason) in unchecked {
                 writeln!(out, "- not checked against the registry: `{package}`: {}", cell(reason))?;
+            }
+            for (package, reason) in not_analysed {
+                writeln!(out, "- contents not analysed: `{package}`: {}", cell(reason))?;
             }
             writeln!(out, "\n</details>")?;
         }

@@ -53,28 +53,61 @@ pub(crate) enum Command {
     Explain(ExplainArgs),
     /// Analyse a package's contents without running them: what it can do at install time
     /// and at run time, and a verdict (malicious, suspicious, clean). Takes an archive
-    /// (.tgz, .tar.gz, .zip, .whl, .crate) or an unpacked package directory.
-    /// Exit 0: clean or suspicious; 1: malicious; 2: an error.
+    /// (.tgz, .tar.gz, .zip, .whl, .crate), an unpacked package directory, or a registry
+    /// package (`axios@1.14.1`, `pypi:requests@2.31.0`, `pkg:cargo/serde@1.0.0`), whose
+    /// archive is downloaded and checked against the registry's digest before it is read.
+    /// Exit 0: nothing blocked; 1: the policy blocks the verdict (`[content] block`, by
+    /// default malicious); 2: an error.
     Inspect(InspectArgs),
     /// Compare two releases of a package: files, manifest, and what the new one can do
-    /// that the old one could not. Exit 0: nothing alarming; 1: the new release is
-    /// malicious; 2: an error.
+    /// that the old one could not. Each side is an archive, a directory or a registry
+    /// package (`axios@1.14.0 axios@1.14.1`). Exit 0: nothing alarming; 1: the new release
+    /// is malicious; 2: an error.
     Diff(DiffArgs),
 }
 
 /// Output formats of `inspect` and `diff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum InspectFormat {
+    /// A verdict, its reasons and the capabilities per phase.
     Human,
+    /// The full analysis.
     Json,
+    /// SARIF 2.1.0: one result per finding, located at its file and line in the package
+    /// (`inspect` only).
+    Sarif,
+}
+
+/// Ecosystems whose packages `inspect` and `diff` fetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PackageEcosystem {
+    Npm,
+    Pypi,
+    Cargo,
+}
+
+/// Where `inspect` and `diff` find registry packages.
+#[derive(Debug, Args)]
+pub(crate) struct FetchArgs {
+    /// The ecosystem of `name@version` arguments without a prefix (`pypi:`, `cargo:`,
+    /// `pkg:…` name theirs). Paths that exist are always read from disk.
+    #[arg(long, value_enum, default_value_t = PackageEcosystem::Npm)]
+    pub(crate) ecosystem: PackageEcosystem,
+    /// The PyPI file to analyse (`name-1.0-cp312-cp312-manylinux_2_17_x86_64.whl`). By
+    /// default the source distribution, else a pure-Python wheel (`*-none-any.whl`).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) file: Option<String>,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct InspectArgs {
-    /// Package archives (npm .tgz, PyPI sdist .tar.gz/.zip or wheel, .crate) or unpacked
-    /// package directories.
-    #[arg(value_name = "PATH", required = true)]
-    pub(crate) paths: Vec<Utf8PathBuf>,
+    /// Package archives (npm .tgz, PyPI sdist .tar.gz/.zip or wheel, .crate), unpacked
+    /// package directories, or registry packages (`axios@1.14.1`, `pypi:requests@2.31.0`,
+    /// `pkg:npm/axios@1.14.0`; without a version, the latest release).
+    #[arg(value_name = "PATH|PKG@VERSION", required = true)]
+    pub(crate) paths: Vec<String>,
     /// The digest the registry lists for the archive (`sha512-…` SRI, or hex sha256 as
     /// PyPI and crates.io give it): checked before anything is unpacked.
     #[arg(long, value_name = "DIGEST")]
@@ -88,22 +121,33 @@ pub(crate) struct InspectArgs {
     /// Also list every finding, not only the reasons for the verdict (human format).
     #[arg(long, short = 'v')]
     pub(crate) verbose: bool,
+    /// The policy file whose `[content] block`, `[signals]` and `[[ignore]]` decide the
+    /// exit code; by default `firebreak.toml` in the current directory, else the defaults.
+    #[arg(long, value_name = "FILE", env = "FIREBREAK_CONFIG")]
+    pub(crate) config: Option<Utf8PathBuf>,
+    /// Exit 0 even when the policy blocks (errors still exit 2).
+    #[arg(long)]
+    pub(crate) exit_zero: bool,
+    #[command(flatten)]
+    pub(crate) fetch: FetchArgs,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct DiffArgs {
-    /// The older release (an archive or an unpacked package directory).
+    /// The older release (an archive, an unpacked package directory or `name@version`).
     #[arg(value_name = "OLD")]
-    pub(crate) old: Utf8PathBuf,
+    pub(crate) old: String,
     /// The newer release.
     #[arg(value_name = "NEW")]
-    pub(crate) new: Utf8PathBuf,
+    pub(crate) new: String,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = InspectFormat::Human)]
     pub(crate) format: InspectFormat,
     /// Write the report to this file instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub(crate) output: Option<Utf8PathBuf>,
+    #[command(flatten)]
+    pub(crate) fetch: FetchArgs,
 }
 
 #[derive(Debug, Args)]
@@ -141,6 +185,12 @@ pub(crate) struct ScanArgs {
     /// lockfile hygiene only, no network.
     #[arg(long, env = "FIREBREAK_NO_REGISTRY", value_parser = clap::builder::FalseyValueParser::new())]
     pub(crate) no_registry: bool,
+    /// Also analyse the contents of every registry package: download its archive (within
+    /// the policy's `[content] budget`), check it against the registry's digest, read it
+    /// without running it, and report `malicious-content` / `suspicious-content`. Verdicts
+    /// are cached by archive digest. `[content] deep = true` makes it the default.
+    #[arg(long)]
+    pub(crate) deep: bool,
     #[command(flatten)]
     pub(crate) registry: RegistryArgs,
 }
@@ -167,6 +217,10 @@ pub(crate) struct CheckArgs {
     /// Also list findings the policy ignored (human format).
     #[arg(long)]
     pub(crate) show_ignored: bool,
+    /// Skip content analysis (by default `check` downloads each version's archive,
+    /// verifies it and analyses it).
+    #[arg(long)]
+    pub(crate) no_content: bool,
     #[command(flatten)]
     pub(crate) registry: RegistryArgs,
 }

@@ -4,6 +4,7 @@
 
 mod cli;
 mod commands;
+mod content;
 mod exit;
 mod load;
 mod printer;

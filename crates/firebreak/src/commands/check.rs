@@ -8,6 +8,7 @@ use firebreak_report::{Human, Json, Markdown, RegistryInfo, Report, Reporter, Sa
 use miette::{IntoDiagnostic, WrapErr};
 
 use crate::cli::{CheckArgs, ScanFormat};
+use crate::content::ContentTarget;
 use crate::exit::ExitStatus;
 use crate::registry_signals::{self, Target};
 use crate::{printer, registry_signals::Outcome};
@@ -70,12 +71,27 @@ pub(super) fn run(args: &CheckArgs) -> miette::Result<ExitStatus> {
         registries.http.requests_sent(),
     );
 
+    let content = if args.no_content {
+        None
+    } else {
+        let content_targets: Vec<ContentTarget> = targets
+            .iter()
+            .map(|t| ContentTarget {
+                ecosystem: t.ecosystem,
+                name: t.name.clone(),
+                version: t.version.clone(),
+            })
+            .collect();
+        Some(content_findings(&registries, &content_targets, &places, &policy, &mut findings)?)
+    };
+
     let evaluation = policy.evaluate(&inventory, &findings, today);
     let mut report = Report::new(env!("CARGO_PKG_VERSION"), &inventory, &findings, &evaluation, &policy);
     report.policy_path = policy_path.map(|p| p.to_string());
     report.database = Some(database);
     let unchecked = !info.unchecked.is_empty();
     report.registry = Some(info);
+    report.content = content;
     render(&report, args.format, args.output.as_deref(), args.show_ignored)?;
 
     Ok(if unchecked {
@@ -116,6 +132,31 @@ pub(super) fn attach(
         }
     }
     info
+}
+
+/// Content analysis of `targets` within the policy's budget; each verdict's finding is
+/// attached to every place of its target.
+pub(super) fn content_findings(
+    registries: &firebreak_registry::Registries,
+    targets: &[ContentTarget],
+    places: &[Vec<(firebreak_core::PackageId, Option<firebreak_core::FileLocation>)>],
+    policy: &firebreak_policy::Policy,
+    findings: &mut Vec<Finding>,
+) -> miette::Result<firebreak_report::ContentInfo> {
+    let (outcomes, info) = crate::content::analyse(registries, targets, policy.content.budget)
+        .map_err(|e| miette::miette!("{e}"))?;
+    for ((target, places), outcome) in targets.iter().zip(places).zip(outcomes) {
+        let label = format!("{}@{}", target.name, target.version);
+        let Some(finding) = outcome.verdict.as_ref().and_then(|v| v.finding(&label)) else { continue };
+        for (id, location) in places {
+            let mut f = finding.clone().package(*id);
+            if let Some(location) = location {
+                f = f.at(location.clone());
+            }
+            findings.push(f);
+        }
+    }
+    Ok(info)
 }
 
 /// Renders a scan or check report in `format` to `output` (stdout when `None`).

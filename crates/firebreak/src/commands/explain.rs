@@ -38,6 +38,8 @@ pub(crate) const PAGES: &[(&str, &str)] = &[
     ("lockfile-integrity-mismatch", include_str!("../../../../docs/signals/lockfile-integrity-mismatch.md")),
     ("package-not-found", include_str!("../../../../docs/signals/package-not-found.md")),
     ("integrity-mismatch", include_str!("../../../../docs/signals/integrity-mismatch.md")),
+    ("malicious-content", include_str!("../../../../docs/signals/malicious-content.md")),
+    ("suspicious-content", include_str!("../../../../docs/signals/suspicious-content.md")),
     ("install-time-code", include_str!("../../../../docs/signals/install-time-code.md")),
     ("network-access", include_str!("../../../../docs/signals/network-access.md")),
     ("process-spawn", include_str!("../../../../docs/signals/process-spawn.md")),

@@ -4,14 +4,19 @@
 use std::fmt::Write as _;
 
 use camino::{Utf8Path, Utf8PathBuf};
-use firebreak_archive::{Integrity, Limits, SkipReason, detect_kind, read_archive, verify_integrity};
-use firebreak_content::{
-    Analysis, Diff, Hit, PackageFile, Verdict, VerdictKind, analyze, archive_anomaly, diff,
-    integrity_mismatch, score,
-};
+use firebreak_archive::{Integrity, verify_integrity};
+use firebreak_content::{Analysis, Diff, Verdict, VerdictKind, analyze, diff, score};
 use serde::Serialize;
 
-use crate::cli::{DiffArgs, InspectArgs, InspectFormat};
+use firebreak_content::signals::INTEGRITY_MISMATCH;
+use firebreak_core::{DepKind, Ecosystem, FileLocation, Finding, InventoryBuilder, NodeRef};
+use firebreak_policy::{Action, Date, Policy};
+use firebreak_registry::Registries;
+use firebreak_report::{Report, Reporter, Sarif};
+
+use super::spec::{self, Spec};
+use crate::cli::{DiffArgs, FetchArgs, InspectArgs, InspectFormat, PackageEcosystem};
+use crate::content::Loaded;
 use crate::exit::ExitStatus;
 use crate::printer;
 
@@ -20,14 +25,6 @@ use crate::printer;
 const MAX_TOTAL: u64 = 256 * 1024 * 1024;
 const MAX_FILES: usize = 20_000;
 const MAX_FILE: u64 = 64 * 1024 * 1024;
-
-/// A package's files in memory, with what reading them found.
-struct Loaded {
-    files: Vec<(String, Vec<u8>)>,
-    skipped: Vec<String>,
-    /// Archive anomalies and integrity failures, reported like content findings.
-    hits: Vec<Hit>,
-}
 
 /// Compressed archives larger than this are not packages anyone installs.
 const MAX_ARCHIVE: u64 = 512 * 1024 * 1024;
@@ -41,14 +38,10 @@ fn load_archive(path: &Utf8Path, integrity: Option<&str>) -> miette::Result<Load
     }
     let bytes = fs_err::read(path).map_err(|e| miette::miette!("cannot read `{path}`: {e}"))?;
     let name = path.file_name().unwrap_or(path.as_str());
-    let mut loaded = Loaded { files: Vec::new(), skipped: Vec::new(), hits: Vec::new() };
     if let Some(expected) = integrity {
         match verify_integrity(&bytes, expected) {
             Integrity::Match { .. } => {}
-            Integrity::Mismatch { expected, actual } => {
-                loaded.hits.push(integrity_mismatch(name, &format!("expected {expected}, found {actual}")));
-                return Ok(loaded);
-            }
+            mismatch @ Integrity::Mismatch { .. } => return Ok(Loaded::mismatch(name, &mismatch)),
             Integrity::Unsupported { expected } => {
                 return Err(miette::miette!(
                     "cannot check `{path}` against `{expected}`: expected an SRI string (sha512-…, sha256-…, sha1-…) or a hex sha256/sha1 digest"
@@ -56,26 +49,7 @@ fn load_archive(path: &Utf8Path, integrity: Option<&str>) -> miette::Result<Load
             }
         }
     }
-    let kind = detect_kind(name, &bytes).ok_or_else(|| {
-        miette::miette!(
-            "`{path}` is not a package archive firebreak reads: expected an npm .tgz, a PyPI .tar.gz, .zip or .whl, or a .crate (named so, with matching contents)"
-        )
-    })?;
-    let archive =
-        read_archive(path.as_str(), &bytes, kind, &Limits::default()).map_err(|e| miette::miette!("{e}"))?;
-    for skipped in &archive.skipped {
-        let suspicious = !matches!(skipped.reason, SkipReason::Oversize { .. });
-        loaded.skipped.push(format!("{}: {}", skipped.path, skipped.reason));
-        loaded.hits.push(archive_anomaly(&skipped.path, &skipped.reason.to_string(), suspicious));
-    }
-    loaded.files = archive.files.into_iter().map(|f| (f.path, f.data)).collect();
-    Ok(loaded)
-}
-
-impl Loaded {
-    fn package_files(&self) -> Vec<PackageFile<'_>> {
-        self.files.iter().map(|(p, d)| PackageFile { path: p, data: d, executable: false }).collect()
-    }
+    crate::content::unpack(path.as_str(), name, &bytes).map_err(|e| miette::miette!("{e}"))
 }
 
 fn load(path: &Utf8Path, integrity: Option<&str>) -> miette::Result<Loaded> {
@@ -86,7 +60,7 @@ fn load(path: &Utf8Path, integrity: Option<&str>) -> miette::Result<Loaded> {
     if integrity.is_some() {
         return Err(miette::miette!("`{path}` is a directory; --integrity checks an archive file"));
     }
-    let mut loaded = Loaded { files: Vec::new(), skipped: Vec::new(), hits: Vec::new() };
+    let mut loaded = Loaded::default();
     let mut total = 0u64;
     let mut stack = vec![path.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -129,53 +103,181 @@ fn load(path: &Utf8Path, integrity: Option<&str>) -> miette::Result<Loaded> {
     Ok(loaded)
 }
 
+/// Where an inspected package came from, when it came from a registry.
+#[derive(Debug, Clone, Serialize)]
+struct SourceInfo {
+    /// `name@version`.
+    package: String,
+    #[serde(skip)]
+    ecosystem_value: Ecosystem,
+    #[serde(skip)]
+    name: String,
+    #[serde(skip)]
+    version: String,
+    ecosystem: &'static str,
+    url: String,
+    filename: String,
+    /// The registry digest the archive was checked against (`sha512-<hex>`).
+    digest: String,
+    /// `verified` or `mismatch`.
+    integrity: &'static str,
+    /// Whether the artifact cache answered instead of the registry.
+    from_cache: bool,
+}
+
+/// One input read and ready for the analyzers.
+struct Input {
+    label: String,
+    loaded: Loaded,
+    source: Option<SourceInfo>,
+}
+
+/// A `name@version` argument (or purl) rather than a path: it does not exist on disk and
+/// names a package. Paths that exist always win, so `./axios@1.0.0.tgz` stays a file.
+fn package_spec(arg: &str, fetch: &FetchArgs) -> Option<Result<Spec, String>> {
+    if Utf8Path::new(arg).exists() {
+        return None;
+    }
+    let prefixed = arg.starts_with("pkg:")
+        || arg.split_once(':').is_some_and(|(p, _)| ["npm", "pypi", "cargo"].contains(&p));
+    let versioned = arg.char_indices().skip(1).any(|(_, c)| c == '@') || arg.contains("==");
+    if !prefixed && !versioned {
+        return None;
+    }
+    Some(spec::parse(arg).map(|mut spec| {
+        if !prefixed {
+            spec.ecosystem = match fetch.ecosystem {
+                PackageEcosystem::Npm => Ecosystem::Npm,
+                PackageEcosystem::Pypi => Ecosystem::PyPI,
+                PackageEcosystem::Cargo => Ecosystem::CratesIo,
+            };
+        }
+        spec
+    }))
+}
+
+/// Reads every argument: paths from disk, packages from their registry (the clients are
+/// built only when a package is named).
+fn read_inputs(args: &[&str], fetch: &FetchArgs, integrity: Option<&str>) -> Vec<miette::Result<Input>> {
+    let mut registries: Option<Registries> = None;
+    args.iter()
+        .map(|arg| match package_spec(arg, fetch) {
+            None => {
+                let path = Utf8Path::new(arg);
+                load(path, integrity).map(|loaded| Input { label: arg.to_string(), loaded, source: None })
+            }
+            Some(Err(e)) => Err(miette::miette!("{e}")),
+            Some(Ok(_)) if integrity.is_some() => Err(miette::miette!(
+                help = "registry packages are always checked against the digest their registry publishes",
+                "`--integrity` applies to archive files, not to `{arg}`"
+            )),
+            Some(Ok(spec)) => {
+                let clients = match registries.take() {
+                    Some(r) => r,
+                    None => {
+                        let cwd = std::env::current_dir().ok();
+                        super::registry::registries(&fetch.registry, cwd.as_deref())?
+                    }
+                };
+                let input = fetch_input(&clients, &spec, fetch);
+                // Kept for the next argument: one HTTP client and request budget per run.
+                registries = Some(clients);
+                input
+            }
+        })
+        .collect()
+}
+
+fn fetch_input(registries: &Registries, spec: &Spec, fetch: &FetchArgs) -> miette::Result<Input> {
+    let version = match &spec.version {
+        Some(v) => v.clone(),
+        None => crate::registry_signals::highest_version(registries, spec.ecosystem, &spec.name)
+            .map_err(|e| miette::miette!("cannot find the latest release of `{}`: {e}", spec.name))?,
+    };
+    let package = format!("{}@{version}", spec.name);
+    let fetched = crate::content::block_on(async {
+        let artifact =
+            registries.locate_artifact(spec.ecosystem, &spec.name, &version, fetch.file.as_deref()).await?;
+        crate::content::fetch(registries, artifact).await
+    })?
+    .map_err(|e| miette::miette!("cannot fetch `{package}`: {e}"))?;
+    let loaded = fetched.load().map_err(|e| miette::miette!("{e}"))?;
+    let digest = fetched
+        .artifact
+        .strongest()
+        .map(|h| format!("{}-{}", h.algorithm.display_name().to_ascii_lowercase().replace('-', ""), h.value))
+        .unwrap_or_default();
+    let source = SourceInfo {
+        package: package.clone(),
+        ecosystem_value: spec.ecosystem,
+        name: spec.name.clone(),
+        version: fetched.artifact.version.clone(),
+        ecosystem: match spec.ecosystem {
+            Ecosystem::PyPI => "pypi",
+            Ecosystem::CratesIo => "cargo",
+            _ => "npm",
+        },
+        url: fetched.artifact.url.clone(),
+        filename: fetched.artifact.filename.clone(),
+        digest,
+        integrity: if fetched.integrity.is_match() { "verified" } else { "mismatch" },
+        from_cache: fetched.from_cache,
+    };
+    Ok(Input { label: fetched.artifact.filename.clone(), loaded, source: Some(source) })
+}
+
 #[derive(Serialize)]
 struct InspectReport<'a> {
     path: &'a str,
     name: Option<&'a str>,
     version: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'a SourceInfo>,
     verdict: &'a Verdict,
     skipped: &'a [String],
     analysis: &'a Analysis,
 }
 
 pub(super) fn run(args: &InspectArgs) -> miette::Result<ExitStatus> {
+    let (policy, policy_path) = super::scan::load_policy_from(args.config.as_deref(), Utf8Path::new("."))?;
+    let today = Date::from_unix_seconds(super::scan::now()?.unix_seconds());
     let mut status = ExitStatus::Success;
-    let mut human = String::new();
-    let mut reports = Vec::new();
-    for path in &args.paths {
-        let loaded = match load(path, args.integrity.as_deref()) {
-            Ok(l) => l,
+    let mut done = Vec::new();
+    let names: Vec<&str> = args.paths.iter().map(String::as_str).collect();
+    for input in read_inputs(&names, &args.fetch, args.integrity.as_deref()) {
+        match input {
+            Ok(input) => {
+                let mut analysis = analyze(&input.loaded.package_files());
+                analysis.hits.extend(input.loaded.hits.iter().cloned());
+                let verdict = score(&analysis, &[]);
+                done.push((input, analysis, verdict));
+            }
             Err(e) => {
                 printer::error(&e);
                 status = ExitStatus::Error;
-                continue;
             }
-        };
-        let mut analysis = analyze(&loaded.package_files());
-        analysis.hits.extend(loaded.hits.iter().cloned());
-        let verdict = score(&analysis, &[]);
-        if verdict.verdict == VerdictKind::Malicious && status == ExitStatus::Success {
-            status = ExitStatus::Blocked;
-        }
-        match args.format {
-            InspectFormat::Human => {
-                render_inspect(&mut human, path, &analysis, &verdict, &loaded.skipped, args.verbose)
-            }
-            InspectFormat::Json => reports.push((path.clone(), analysis, verdict, loaded.skipped)),
         }
     }
+    let decided = decide(&done, &policy, today);
+    let blocked = decided.report_failed();
     let bytes = match args.format {
-        InspectFormat::Human => human.into_bytes(),
+        InspectFormat::Human => {
+            let mut human = String::new();
+            for (input, analysis, verdict) in &done {
+                render_inspect(&mut human, input, analysis, verdict, args.verbose);
+            }
+            human.into_bytes()
+        }
         InspectFormat::Json => {
-            let out: Vec<InspectReport<'_>> = reports
+            let out: Vec<InspectReport<'_>> = done
                 .iter()
-                .map(|(path, analysis, verdict, skipped)| InspectReport {
-                    path: path.as_str(),
+                .map(|(input, analysis, verdict)| InspectReport {
+                    path: &input.label,
                     name: analysis.manifest.name.as_deref(),
                     version: analysis.manifest.version.as_deref(),
+                    source: input.source.as_ref(),
                     verdict,
-                    skipped,
+                    skipped: &input.loaded.skipped,
                     analysis,
                 })
                 .collect();
@@ -184,12 +286,121 @@ pub(super) fn run(args: &InspectArgs) -> miette::Result<ExitStatus> {
             json.push(b'\n');
             json
         }
+        InspectFormat::Sarif => decided.sarif(&done, &policy, policy_path.as_deref())?,
     };
     super::write_output(args.output.as_deref(), &bytes)?;
+    if status == ExitStatus::Success && blocked && !args.exit_zero {
+        status = ExitStatus::Blocked;
+    }
     Ok(status)
 }
 
-fn title(path: &Utf8Path, analysis: &Analysis) -> String {
+type Inspected = (Input, Analysis, Verdict);
+
+/// The inspected packages as an inventory, every finding of their analyses, and the
+/// policy's decisions on them.
+struct Decided {
+    inventory: firebreak_core::Inventory,
+    findings: Vec<Finding>,
+    /// Which findings are verdicts (`malicious-content`, `suspicious-content`,
+    /// `integrity-mismatch`): only they decide the exit code; the others are the evidence.
+    deciding: Vec<bool>,
+    evaluation: firebreak_policy::Evaluation,
+}
+
+fn decide(done: &[Inspected], policy: &Policy, today: Date) -> Decided {
+    let mut builder = InventoryBuilder::new("inspect", "content/inspect");
+    let root = builder.root(Ecosystem::Npm, "inspect", None, "");
+    let mut findings = Vec::new();
+    let mut deciding = Vec::new();
+    for (input, analysis, verdict) in done {
+        let (ecosystem, name, version) = match &input.source {
+            Some(s) => (s.ecosystem_value, s.name.clone(), s.version.clone()),
+            None => (
+                Ecosystem::Npm,
+                analysis.manifest.name.clone().unwrap_or_else(|| input.label.clone()),
+                analysis.manifest.version.clone().unwrap_or_default(),
+            ),
+        };
+        let id = builder.package(ecosystem, &name, &version);
+        builder.edge(NodeRef::Root(root), id, DepKind::Normal, Some(&version));
+        for hit in &analysis.hits {
+            findings.push(hit.to_finding().package(id).evidence("archive", input.label.clone()));
+            deciding.push(hit.signal.id == INTEGRITY_MISMATCH.id);
+        }
+        let stored = crate::content::StoredVerdict::from_analysis(&input.label, analysis, verdict);
+        if !stored.is_mismatch()
+            && let Some(mut f) = stored.finding(&format!("{name}@{version}"))
+        {
+            f = f.package(id);
+            if let Some((path, line, column)) = stored.top_location() {
+                f = f.at(FileLocation { path, line: Some(line), column: Some(column) });
+            }
+            findings.push(f);
+            deciding.push(true);
+        }
+    }
+    let inventory = builder.finish();
+    let evaluation = policy.evaluate(&inventory, &findings, today);
+    Decided { inventory, findings, deciding, evaluation }
+}
+
+impl Decided {
+    fn report_failed(&self) -> bool {
+        self.evaluation
+            .decisions
+            .iter()
+            .zip(&self.deciding)
+            .any(|(d, deciding)| *deciding && d.action == Action::Fail)
+    }
+
+    /// The report crate's SARIF with each rule's `help.markdown` taken from its
+    /// `docs/signals` page, as `explain` prints it.
+    fn sarif(
+        &self,
+        done: &[Inspected],
+        policy: &Policy,
+        policy_path: Option<&Utf8Path>,
+    ) -> miette::Result<Vec<u8>> {
+        let mut report =
+            Report::new(env!("CARGO_PKG_VERSION"), &self.inventory, &self.findings, &self.evaluation, policy);
+        report.policy_path = policy_path.map(ToString::to_string);
+        let mut out = Vec::new();
+        Sarif.render(&report, &mut out).map_err(|e| miette::miette!("cannot render SARIF: {e}"))?;
+        let mut doc: serde_json::Value =
+            serde_json::from_slice(&out).map_err(|e| miette::miette!("cannot render SARIF: {e}"))?;
+        if let Some(rules) = doc.pointer_mut("/runs/0/tool/driver/rules").and_then(|r| r.as_array_mut()) {
+            for rule in rules {
+                let id = rule.get("id").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+                if let Some(page) = super::explain::PAGES.iter().find(|(p, _)| *p == id).map(|(_, t)| *t)
+                    && let Some(help) = rule.get_mut("help").and_then(|h| h.as_object_mut())
+                {
+                    help.insert("markdown".into(), serde_json::Value::String(page.to_owned()));
+                }
+            }
+        }
+        if let Some(run) = doc.pointer_mut("/runs/0").and_then(|r| r.as_object_mut()) {
+            let archives: Vec<serde_json::Value> = done
+                .iter()
+                .map(|(input, _, verdict)| {
+                    serde_json::json!({
+                        "archive": input.label,
+                        "source": input.source.as_ref().map(|s| s.url.clone()),
+                        "verdict": verdict.verdict.as_str(),
+                        "score": verdict.score,
+                    })
+                })
+                .collect();
+            run.insert("properties".into(), serde_json::json!({ "packages": archives }));
+        }
+        let mut bytes =
+            serde_json::to_vec_pretty(&doc).map_err(|e| miette::miette!("cannot render SARIF: {e}"))?;
+        bytes.push(b'\n');
+        Ok(bytes)
+    }
+}
+
+fn title(path: &str, analysis: &Analysis) -> String {
     match (&analysis.manifest.name, &analysis.manifest.version) {
         (Some(n), Some(v)) => format!("{n}@{v} ({path})"),
         (Some(n), None) => format!("{n} ({path})"),
@@ -197,14 +408,8 @@ fn title(path: &Utf8Path, analysis: &Analysis) -> String {
     }
 }
 
-fn render_inspect(
-    out: &mut String,
-    path: &Utf8Path,
-    analysis: &Analysis,
-    verdict: &Verdict,
-    skipped: &[String],
-    verbose: bool,
-) {
+fn render_inspect(out: &mut String, input: &Input, analysis: &Analysis, verdict: &Verdict, verbose: bool) {
+    let (path, skipped) = (input.label.as_str(), &input.loaded.skipped);
     let _ = writeln!(
         out,
         "{}: {} (score {})",
@@ -212,6 +417,16 @@ fn render_inspect(
         verdict.verdict.as_str().to_uppercase(),
         verdict.score
     );
+    if let Some(source) = &input.source {
+        let cached = if source.from_cache { ", from the cache" } else { "" };
+        let _ = writeln!(
+            out,
+            "  archive: {} ({} {}{cached})",
+            source.url,
+            source.digest.split('-').next().unwrap_or_default(),
+            source.integrity
+        );
+    }
     let _ = writeln!(out, "  {} code files, {} bytes analysed", analysis.code_files, analysis.code_bytes);
     for hook in &analysis.manifest.install_hooks {
         let _ = writeln!(out, "  install hook `{}`: {}", hook.name, hook.command);
@@ -278,8 +493,13 @@ struct DiffReport<'a> {
 }
 
 pub(super) fn run_diff(args: &DiffArgs) -> miette::Result<ExitStatus> {
-    let old = load(&args.old, None)?;
-    let new = load(&args.new, None)?;
+    let mut inputs = read_inputs(&[&args.old, &args.new], &args.fetch, None).into_iter();
+    let (Some(old), Some(new)) = (inputs.next(), inputs.next()) else {
+        return Err(miette::miette!("`diff` takes two releases"));
+    };
+    let (old, new) = (old?, new?);
+    let (old_label, new_label) = (old.label.as_str(), new.label.as_str());
+    let (old, new) = (&old.loaded, &new.loaded);
     let (old_files, new_files) = (old.package_files(), new.package_files());
     let (mut old_analysis, mut new_analysis) = (analyze(&old_files), analyze(&new_files));
     old_analysis.hits.extend(old.hits.iter().cloned());
@@ -299,8 +519,14 @@ pub(super) fn run_diff(args: &DiffArgs) -> miette::Result<ExitStatus> {
             json.push(b'\n');
             json
         }
+        InspectFormat::Sarif => {
+            return Err(miette::miette!(
+                help = "use `--format json`, or `firebreak inspect --format sarif` on the new release",
+                "`diff` writes human or JSON output, not SARIF"
+            ));
+        }
         InspectFormat::Human => {
-            render_diff(&args.old, &old_analysis, &args.new, &new_analysis, &delta, &verdict).into_bytes()
+            render_diff(old_label, &old_analysis, new_label, &new_analysis, &delta, &verdict).into_bytes()
         }
     };
     super::write_output(args.output.as_deref(), &bytes)?;
@@ -308,9 +534,9 @@ pub(super) fn run_diff(args: &DiffArgs) -> miette::Result<ExitStatus> {
 }
 
 fn render_diff(
-    old_path: &Utf8Path,
+    old_path: &str,
     old: &Analysis,
-    new_path: &Utf8Path,
+    new_path: &str,
     new: &Analysis,
     delta: &Diff,
     verdict: &Verdict,

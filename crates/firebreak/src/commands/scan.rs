@@ -12,6 +12,7 @@ use firebreak_report::{InputError, RegistryInfo, Report};
 use miette::{IntoDiagnostic, WrapErr};
 
 use crate::cli::ScanArgs;
+use crate::content::ContentTarget;
 use crate::exit::ExitStatus;
 use crate::load::load;
 use crate::registry_signals::{self, Target};
@@ -32,12 +33,25 @@ pub(super) fn run(args: &ScanArgs, progress: bool) -> miette::Result<ExitStatus>
     } else {
         Some(registry_findings(args, &policy, inventory, now, &opened.db, &mut findings)?)
     };
+    let deep = args.deep || policy.content.deep;
+    let content = if !deep {
+        None
+    } else if args.no_registry {
+        // Contents come from the registry: say so rather than report a clean run.
+        crate::printer::warning(
+            "`--deep` needs the registry: package contents were not analysed (`--no-registry`)",
+        );
+        None
+    } else {
+        Some(content_findings(args, &policy, inventory, &mut findings)?)
+    };
 
     let evaluation = policy.evaluate(inventory, &findings, today);
     let mut report = Report::new(env!("CARGO_PKG_VERSION"), inventory, &findings, &evaluation, &policy);
     report.policy_path = policy_path.map(|p| p.to_string());
     report.database = Some(database);
     report.registry = registry;
+    report.content = content;
     report.input_errors = loaded
         .errors
         .iter()
@@ -114,6 +128,46 @@ fn registry_findings(
         args.registry.offline,
         registries.http.requests_sent(),
     ))
+}
+
+/// Content analysis of every registry package version of the inventory (as for the
+/// registry signals), its verdicts attached to every entry of the version.
+fn content_findings(
+    args: &ScanArgs,
+    policy: &Policy,
+    inventory: &Inventory,
+    findings: &mut Vec<Finding>,
+) -> miette::Result<firebreak_report::ContentInfo> {
+    let mut index: BTreeMap<(Ecosystem, &str, &str), usize> = BTreeMap::new();
+    let mut targets: Vec<ContentTarget> = Vec::new();
+    let mut places: Vec<Vec<(PackageId, Option<FileLocation>)>> = Vec::new();
+    for (i, p) in inventory.packages.iter().enumerate() {
+        if p.ecosystem == Ecosystem::Go
+            || !matches!(p.source, PackageSource::Registry { .. })
+            || !policy.scans(p.ecosystem)
+            || p.version.is_empty()
+        {
+            continue;
+        }
+        let slot = *index.entry((p.ecosystem, &p.name, &p.version)).or_insert_with(|| {
+            targets.push(ContentTarget {
+                ecosystem: p.ecosystem,
+                name: p.name.clone(),
+                version: p.version.clone(),
+            });
+            places.push(Vec::new());
+            targets.len() - 1
+        });
+        let location = FileLocation {
+            path: inventory.lockfiles.get(p.lockfile.index()).map(|l| l.path.clone()).unwrap_or_default(),
+            line: p.location.map(|l| l.line),
+            column: p.location.map(|l| l.column),
+        };
+        places[slot].push((PackageId(i as u32), Some(location)));
+    }
+    let project_dir = args.input.paths.iter().find(|p| p.is_dir()).map(|p| p.as_std_path());
+    let registries = super::registry::registries(&args.registry, project_dir)?;
+    super::check::content_findings(&registries, &targets, &places, policy, findings)
 }
 
 /// The policy named by `--config`, else `firebreak.toml` beside the first input, else
