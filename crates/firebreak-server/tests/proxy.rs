@@ -196,6 +196,8 @@ async fn axios_with_a_three_day_cooldown_resolves_to_1_14_0() {
     assert_eq!(prefers_full.headers()["content-type"], "application/json");
     assert_eq!(r.headers()["content-type"], "application/vnd.npm.install-v1+json");
     let notice = r.headers()["npm-notice"].to_str().unwrap().to_owned();
+    // npm prints the notice only for responses it does not cache.
+    assert_eq!(r.headers()["cache-control"], "no-store");
     assert!(notice.contains("1.14.1") && notice.contains("0.30.4"), "{notice}");
     let abbreviated: Value = r.json().await.unwrap();
     assert_eq!(versions(&abbreviated), kept);

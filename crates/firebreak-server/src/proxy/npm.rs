@@ -438,6 +438,11 @@ async fn packument(inner: &Arc<Inner>, info: &RequestInfo, name: &str) -> Respon
         if let Ok(v) = HeaderValue::from_str(&blocked.len().to_string()) {
             headers.insert("x-firebreak-blocked", v);
         }
+        // npm prints `npm-notice` only for responses it did not store in its cache, and
+        // a document with withheld versions changes as they age out of the cooldown.
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    } else {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
     }
     let fallbacks: Vec<&str> = loaded
         .decisions
