@@ -615,3 +615,91 @@ async fn other_npm_endpoints_get_clear_answers() {
     assert_eq!(run.get("/healthz").await.status(), 200);
     run.stop().await;
 }
+
+/// A proxy serving TLS with the test certificate, in front of the fixture registry; a
+/// second proxy uses it as its upstream, trusting the test CA through `extra_ca_pem`; a
+/// third one, without the extra CA, refuses the connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_serving_and_an_extra_ca_for_the_upstream() {
+    let tls_dir = firebreak_test::fixtures_dir().join("tls");
+    let read = |name: &str| fs_err::read(tls_dir.join(name)).expect("tls fixture");
+    let config =
+        firebreak_server::proxy::tls_config(&read("localhost.pem"), &read("localhost.key")).expect("tls");
+    let front = start(Setup::default()).await;
+
+    // The TLS proxy: same upstream as `front`, served over HTTPS.
+    let cache = tempfile::tempdir().unwrap();
+    let options = ProxyOptions {
+        npm_upstream: reqwest::Url::parse(&front.fx.npm_url()).unwrap(),
+        cache_dir: Some(cache.path().to_owned()),
+        ..ProxyOptions::default()
+    };
+    let secure = Proxy::new(
+        options,
+        firebreak_policy::Policy::default(),
+        empty_db(),
+        None,
+        clock(APRIL_2),
+        Arc::new(|_: &str| {}),
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let secure_addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let serving = secure.clone();
+    let served = tokio::spawn(async move {
+        serving
+            .serve(listener, Some(config), async {
+                let _ = rx.await;
+            })
+            .await
+    });
+
+    let upstream = format!("https://127.0.0.1:{}/npm/", secure_addr.port());
+    let chained = |extra_ca: Option<Vec<u8>>| {
+        let options = ProxyOptions {
+            npm_upstream: reqwest::Url::parse(&upstream).unwrap(),
+            extra_ca_pem: extra_ca,
+            cache_dir: None,
+            ..ProxyOptions::default()
+        };
+        Proxy::new(
+            options,
+            firebreak_policy::Policy::default(),
+            empty_db(),
+            None,
+            clock(APRIL_2),
+            Arc::new(|_: &str| {}),
+        )
+        .unwrap()
+    };
+    let trusting = chained(Some(read("ca.pem")));
+    let app = trusting.router();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let client = reqwest::Client::new();
+    let doc: Value =
+        client.get(format!("http://{addr}/npm/axios")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(doc["dist-tags"]["latest"], "1.14.0");
+    assert_eq!(
+        doc["versions"]["1.14.0"]["dist"]["tarball"],
+        format!("http://{addr}/npm/axios/-/axios-1.14.0.tgz")
+    );
+    // The tarball goes through both proxies, verified by each.
+    front.fx.set_document("/registry.npmjs.org/axios/-/axios-1.14.0.tgz", stand_in("axios", "1.14.0"));
+    let r = client.get(format!("http://{addr}/npm/axios/-/axios-1.14.0.tgz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.unwrap().as_ref(), stand_in("axios", "1.14.0"));
+
+    let distrusting = chained(None).router();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, distrusting).await });
+    let r = client.get(format!("http://{addr}/npm/axios")).send().await.unwrap();
+    assert_eq!(r.status(), 502, "an unknown CA is not trusted");
+
+    let _ = tx.send(());
+    assert!(matches!(tokio::time::timeout(Duration::from_secs(15), served).await, Ok(Ok(Ok(())))));
+    front.stop().await;
+}
