@@ -172,6 +172,8 @@ pub(crate) struct Inner {
     metrics: Arc<Metrics>,
     audit: Option<AuditLog>,
     decided: Mutex<HashMap<(Ecosystem, String), Decided>>,
+    /// Filtered npm packuments by (name, base URL, abbreviated).
+    rendered: Mutex<HashMap<(String, String, bool), Arc<npm::Rendered>>>,
 }
 
 /// The proxy: cheap to clone, shared by every connection.
@@ -242,6 +244,7 @@ impl Proxy {
                 metrics,
                 audit,
                 decided: Mutex::new(HashMap::new()),
+                rendered: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -391,6 +394,31 @@ pub fn tls_config(cert_pem: &[u8], key_pem: &[u8]) -> Result<Arc<rustls::ServerC
 impl Inner {
     fn policy(&self) -> Arc<Policy> {
         self.policy.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// A packument rendered from this upstream body under the policy in force, less than
+    /// `decisions_for` ago.
+    fn rendered(&self, key: &(String, String, bool), digest: [u8; 32]) -> Option<Arc<npm::Rendered>> {
+        let rendered = self.rendered.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let r = rendered.get(key)?;
+        (r.digest == digest
+            && r.generation == self.generation()
+            && r.at.elapsed() < self.options.decisions_for)
+            .then(|| r.clone())
+    }
+
+    fn remember_rendered(&self, key: (String, String, bool), rendered: Arc<npm::Rendered>) {
+        let mut map = self.rendered.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Bounded: at most a few thousand documents, each at most the document limit.
+        let total: usize = map.values().map(|r| r.body.len()).sum::<usize>() + rendered.body.len();
+        if map.len() >= 4096 || total > self.options.memory_cache_bytes {
+            map.clear();
+        }
+        map.insert(key, rendered);
     }
 
     /// The decisions for a package document, recomputed when the document or the policy

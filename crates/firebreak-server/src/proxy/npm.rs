@@ -187,18 +187,26 @@ enum Load {
     Err(Response),
 }
 
-async fn load(inner: &Arc<Inner>, info: &RequestInfo, name: &str) -> Load {
+async fn fetch(inner: &Arc<Inner>, info: &RequestInfo, name: &str) -> Result<Arc<Doc>, Response> {
     let Some(url) = packument_url(inner, name) else {
-        return Load::Err(error(
-            StatusCode::BAD_REQUEST,
-            &format!("`{name}` is not a valid npm package name"),
-        ));
+        return Err(error(StatusCode::BAD_REQUEST, &format!("`{name}` is not a valid npm package name")));
     };
     let auth = info.forwarded_auth(inner);
-    let doc = match inner.upstream.document(&url, "application/json", auth.as_ref()).await {
-        Ok(doc) => doc,
-        Err(e) => return Load::Err(upstream_error(&e, name)),
-    };
+    inner
+        .upstream
+        .document(&url, "application/json", auth.as_ref())
+        .await
+        .map_err(|e| upstream_error(&e, name))
+}
+
+async fn load(inner: &Arc<Inner>, info: &RequestInfo, name: &str) -> Load {
+    match fetch(inner, info, name).await {
+        Ok(doc) => load_doc(inner, name, doc).await,
+        Err(r) => Load::Err(r),
+    }
+}
+
+async fn load_doc(inner: &Arc<Inner>, name: &str, doc: Arc<Doc>) -> Load {
     let value = match serde_json::from_slice::<Value>(&doc.body) {
         Ok(Value::Object(map)) if map.get("versions").is_none_or(Value::is_object) => map,
         _ => {
@@ -394,7 +402,23 @@ fn stale_headers(response: &mut Response, doc: &Doc) {
 }
 
 async fn packument(inner: &Arc<Inner>, info: &RequestInfo, name: &str) -> Response {
-    let loaded = match load(inner, info, name).await {
+    let doc = match fetch(inner, info, name).await {
+        Ok(doc) => doc,
+        Err(r) => return r,
+    };
+    // npm, pnpm, yarn and bun send `application/vnd.npm.install-v1+json; q=1.0,
+    // application/json; q=0.8, */*`: the abbreviated form unless the full one is preferred.
+    let abbreviated = info.prefers(ABBREVIATED, "application/json");
+    // A document fetched with the client's own credentials is never shared.
+    let key = info.forwarded_auth(inner).is_none().then(|| (name.to_owned(), info.base.clone(), abbreviated));
+    if let Some(key) = &key
+        && let Some(rendered) = inner.rendered(key, doc.digest)
+    {
+        return respond(inner, info, name, &rendered, &doc);
+    }
+    // Read before deciding: a reload while deciding then makes this render stale.
+    let generation = inner.generation();
+    let loaded = match load_doc(inner, name, doc.clone()).await {
         Load::Ok(l) => l,
         Load::Err(r) => return r,
         Load::Unfiltered(doc) => {
@@ -410,21 +434,54 @@ async fn packument(inner: &Arc<Inner>, info: &RequestInfo, name: &str) -> Respon
         }
     };
     let (full, blocked) = filter(inner, &loaded, name, &info.base);
-    for (version, d) in &blocked {
-        inner.audit(info.client, "npm", name, version, "document", d);
-    }
-    // npm, pnpm, yarn and bun send `application/vnd.npm.install-v1+json; q=1.0,
-    // application/json; q=0.8, */*`: the abbreviated form unless the full one is preferred.
-    let abbreviated = info.prefers(ABBREVIATED, "application/json");
     let (body, media) = if abbreviated {
         (serde_json::to_vec(&abbreviate(&full)), ABBREVIATED)
     } else {
         (serde_json::to_vec(&full), "application/json")
     };
-    let mut response = Response::new(Body::from(body.unwrap_or_default()));
+    let fallback = loaded
+        .decisions
+        .values()
+        .filter_map(|d| d.fallback.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .next();
+    let rendered = Arc::new(Rendered {
+        digest: doc.digest,
+        generation,
+        at: std::time::Instant::now(),
+        body: axum::body::Bytes::from(body.unwrap_or_default()),
+        media,
+        blocked,
+        fallback,
+    });
+    if let Some(key) = key {
+        inner.remember_rendered(key, rendered.clone());
+    }
+    respond(inner, info, name, &rendered, &doc)
+}
+
+/// A packument as served: filtered and serialised once per document, policy and minute.
+#[derive(Debug)]
+pub(super) struct Rendered {
+    pub(super) digest: [u8; 32],
+    pub(super) generation: u64,
+    pub(super) at: std::time::Instant,
+    pub(super) body: axum::body::Bytes,
+    media: &'static str,
+    blocked: Vec<(String, Decision)>,
+    fallback: Option<String>,
+}
+
+fn respond(inner: &Inner, info: &RequestInfo, name: &str, rendered: &Rendered, doc: &Doc) -> Response {
+    for (version, d) in &rendered.blocked {
+        inner.audit(info.client, "npm", name, version, "document", d);
+    }
+    let mut response = Response::new(Body::from(rendered.body.clone()));
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(rendered.media));
     headers.insert(header::VARY, HeaderValue::from_static("Accept"));
+    let blocked = &rendered.blocked;
     if !blocked.is_empty() {
         let shown: Vec<String> = blocked.iter().take(3).map(|(v, d)| format!("{v} ({})", d.rule)).collect();
         let more = if blocked.len() > 3 { format!(" and {} more", blocked.len() - 3) } else { String::new() };
@@ -444,19 +501,12 @@ async fn packument(inner: &Arc<Inner>, info: &RequestInfo, name: &str) -> Respon
     } else {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
     }
-    let fallbacks: Vec<&str> = loaded
-        .decisions
-        .values()
-        .filter_map(|d| d.fallback.as_deref())
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    if let Some(first) = fallbacks.first()
-        && let Ok(v) = HeaderValue::from_str(&header_text(first, 300))
+    if let Some(note) = &rendered.fallback
+        && let Ok(v) = HeaderValue::from_str(&header_text(note, 300))
     {
         headers.insert("x-firebreak-fallback", v);
     }
-    stale_headers(&mut response, &loaded.doc);
+    stale_headers(&mut response, doc);
     response
 }
 
