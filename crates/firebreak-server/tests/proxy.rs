@@ -329,7 +329,7 @@ async fn the_allow_list_lets_a_version_through() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_integrity_mismatch_is_never_served_nor_cached() {
-    let run = start(Setup::default()).await;
+    let run = start(Setup { audit: true, ..Setup::default() }).await;
     let path = "/registry.npmjs.org/axios/-/axios-1.13.2.tgz";
     run.fx.set_document(path, b"tampered bytes".to_vec());
     let r = run.get("/npm/axios/-/axios-1.13.2.tgz").await;
@@ -338,6 +338,10 @@ async fn an_integrity_mismatch_is_never_served_nor_cached() {
     assert!(body.contains("do not match the published digest"), "{body}");
     assert!(!body.contains("tampered"));
     assert!(run.logs.lock().unwrap().iter().any(|l| l.contains("not served")));
+    let lines = run.audit_lines();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["decision"], "blocked");
+    assert_eq!(lines[0]["rule"], "integrity-mismatch");
     run.fx.set_document(path, stand_in("axios", "1.13.2"));
     let r = run.get("/npm/axios/-/axios-1.13.2.tgz").await;
     assert_eq!(r.status(), 200);

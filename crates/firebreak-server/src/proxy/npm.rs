@@ -567,8 +567,8 @@ async fn tarball(inner: &Arc<Inner>, info: &RequestInfo, name: &str, file: &str)
         );
     };
     let decision = decision_for(inner, &loaded, version);
-    inner.audit(info.client, "npm", name, version, "artifact", &decision);
     if !decision.allowed {
+        inner.audit(info.client, "npm", name, version, "artifact", &decision);
         return error(StatusCode::FORBIDDEN, &block_sentence(name, version, &decision));
     }
     let dist = entry.get("dist");
@@ -608,6 +608,7 @@ async fn tarball(inner: &Arc<Inner>, info: &RequestInfo, name: &str, file: &str)
     };
     match inner.upstream.artifact(&upstream_url, integrity, info.forwarded_auth(inner).as_ref()).await {
         Ok(bytes) => {
+            inner.audit(info.client, "npm", name, version, "artifact", &decision);
             let mut r = Response::new(Body::from(bytes.as_ref().clone()));
             r.headers_mut()
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
@@ -616,6 +617,13 @@ async fn tarball(inner: &Arc<Inner>, info: &RequestInfo, name: &str, file: &str)
         Err(e) => {
             if matches!(e, UpstreamError::IntegrityMismatch(_)) {
                 (inner.log)(&format!("{name}@{version}: {e}; not served"));
+                let refused = Decision {
+                    allowed: false,
+                    rule: "integrity-mismatch".to_owned(),
+                    reason: e.to_string(),
+                    fallback: None,
+                };
+                inner.audit(info.client, "npm", name, version, "artifact", &refused);
             }
             upstream_error(&e, &format!("{name}@{version}"))
         }
