@@ -10,6 +10,7 @@ mod error;
 mod evaluate;
 mod model;
 mod parse;
+mod proxy;
 mod registry;
 
 pub use content::{ContentBlock, ContentBudget, ContentPolicy, MALICIOUS_CONTENT, SUSPICIOUS_CONTENT};
@@ -20,6 +21,7 @@ pub use model::{
     VersionRange,
 };
 pub use parse::{parse, parse_checked};
+pub use proxy::{AllowEntry, Fallback, ON_UNAVAILABLE_RULES, OnUnavailable, ProxyPolicy};
 pub use registry::{
     AgeRule, Exemption, INSTALL_SCRIPT_SIGNALS, MissingTime, RegistryPolicy, ReleaseFacts,
     SUSPICIOUS_SIGNALS, SignalSetting, SignalSettings, format_duration, parse_duration,

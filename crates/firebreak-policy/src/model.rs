@@ -6,6 +6,7 @@ use std::fmt;
 use firebreak_core::{Ecosystem, Severity, Version, normalize_name};
 
 use crate::content::ContentPolicy;
+use crate::proxy::ProxyPolicy;
 use crate::registry::{RegistryPolicy, SignalSettings};
 
 /// What to do with a finding.
@@ -302,6 +303,8 @@ pub struct Policy {
     pub signals: SignalSettings,
     /// Content analysis: which verdicts fail, the per-run budget, `scan`'s default depth.
     pub content: ContentPolicy,
+    /// What `firebreak proxy` lets through, and its fail mode (`[proxy]`).
+    pub proxy: ProxyPolicy,
 }
 
 impl Default for Policy {
@@ -315,6 +318,7 @@ impl Default for Policy {
             registry: RegistryPolicy::default(),
             signals: SignalSettings::new(),
             content: ContentPolicy::default(),
+            proxy: ProxyPolicy::default(),
         }
     }
 }

@@ -8,8 +8,6 @@ mod content;
 mod exit;
 mod load;
 mod printer;
-mod registry_signals;
-mod verdict_cache;
 
 use clap::Parser;
 
