@@ -366,6 +366,9 @@ fn file_response(inner: &Inner, path: &str, request: &HeaderMap) -> Response {
     if relative.split('/').any(|seg| seg == ".." || seg.contains('\\')) {
         return status_response(StatusCode::BAD_REQUEST);
     }
+    // Registries treat the escaped scope separator either way (npm sends `%2f`, pnpm `%2F`).
+    let relative = relative.replace("%2F", "%2f");
+    let relative = relative.as_str();
     let mut file = inner.root.join(relative);
     let mut content_type = content_type(relative);
     if file.is_dir() {
