@@ -9,6 +9,7 @@ mod error;
 mod evaluate;
 mod model;
 mod parse;
+mod proxy;
 mod registry;
 
 pub use error::{PolicyError, Problem};
@@ -18,6 +19,7 @@ pub use model::{
     VersionRange,
 };
 pub use parse::{parse, parse_checked};
+pub use proxy::{AllowEntry, Fallback, ON_UNAVAILABLE_RULES, OnUnavailable, ProxyPolicy};
 pub use registry::{
     AgeRule, Exemption, INSTALL_SCRIPT_SIGNALS, MissingTime, RegistryPolicy, ReleaseFacts,
     SUSPICIOUS_SIGNALS, SignalSetting, SignalSettings, format_duration, parse_duration,

@@ -5,6 +5,7 @@ use std::fmt;
 
 use firebreak_core::{Ecosystem, Severity, Version, normalize_name};
 
+use crate::proxy::ProxyPolicy;
 use crate::registry::{RegistryPolicy, SignalSettings};
 
 /// What to do with a finding.
@@ -299,6 +300,8 @@ pub struct Policy {
     pub registry: RegistryPolicy,
     /// Per-signal actions or severities (`[signals]`).
     pub signals: SignalSettings,
+    /// What `firebreak proxy` lets through, and its fail mode (`[proxy]`).
+    pub proxy: ProxyPolicy,
 }
 
 impl Default for Policy {
@@ -311,6 +314,7 @@ impl Default for Policy {
             ignores: Vec::new(),
             registry: RegistryPolicy::default(),
             signals: SignalSettings::new(),
+            proxy: ProxyPolicy::default(),
         }
     }
 }

@@ -9,6 +9,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::model::{Action, Date, DevMode, HYGIENE_CHECKS, Ignore, PackageSpec, Policy};
+use crate::proxy::{AllowEntry, Fallback, ON_UNAVAILABLE_RULES};
 use crate::registry::{MissingTime, SignalSetting, parse_duration};
 use crate::{PolicyError, Problem};
 
@@ -86,7 +87,10 @@ impl Ctx<'_> {
     }
 }
 
-const TOP_KEYS: &[&str] = &["fail_on", "dev", "ecosystems", "hygiene", "ignore", "registry", "signals"];
+const TOP_KEYS: &[&str] =
+    &["fail_on", "dev", "ecosystems", "hygiene", "ignore", "registry", "signals", "proxy"];
+const PROXY_KEYS: &[&str] = &["allow", "on_unavailable"];
+const FALLBACKS: &[(&str, Fallback)] = &[("block", Fallback::Block), ("allow", Fallback::Allow)];
 const REGISTRY_KEYS: &[&str] = &[
     "enabled",
     "min_release_age",
@@ -212,6 +216,10 @@ fn validate(cx: &mut Ctx<'_>, root: &DeTable<'_>) -> Policy {
                     signal_setting(cx, k, v, &mut policy);
                 }
             }
+            "proxy" => {
+                let Some(table) = cx.table("proxy", value) else { continue };
+                proxy(cx, table, &mut policy);
+            }
             _ => cx.unknown_key("the top level", key, TOP_KEYS),
         }
     }
@@ -269,6 +277,60 @@ fn registry(cx: &mut Ctx<'_>, table: &DeTable<'_>, policy: &mut Policy) {
                 }
             }
             _ => cx.unknown_key("[registry]", k, REGISTRY_KEYS),
+        }
+    }
+}
+
+fn proxy(cx: &mut Ctx<'_>, table: &DeTable<'_>, policy: &mut Policy) {
+    let p = &mut policy.proxy;
+    for (k, v) in table.iter() {
+        match k.get_ref().as_ref() {
+            "allow" => {
+                let DeValue::Array(items) = v.get_ref() else {
+                    cx.expected("proxy.allow", v, "an array of `name`, `@scope/*` or `name@range` strings");
+                    continue;
+                };
+                for item in items.iter() {
+                    let Some(s) = cx.string("proxy.allow[]", item) else { continue };
+                    match AllowEntry::parse(s) {
+                        Ok(entry) => p.allow.push(entry),
+                        Err(e) => cx.problem(item.span(), format!("`proxy.allow`: {e}"), None),
+                    }
+                }
+            }
+            // One fallback for every rule, or a table of them by rule.
+            "on_unavailable" => match v.get_ref() {
+                DeValue::String(_) => {
+                    if let Some(f) = cx.choice("proxy.on_unavailable", v, FALLBACKS) {
+                        p.on_unavailable.advisories = f;
+                        p.on_unavailable.release_age = f;
+                        p.on_unavailable.registry = f;
+                    }
+                }
+                DeValue::Table(inner) => {
+                    for (ik, iv) in inner.iter() {
+                        let rule = ik.get_ref().as_ref();
+                        let slot = match rule {
+                            "advisories" => &mut p.on_unavailable.advisories,
+                            "release_age" => &mut p.on_unavailable.release_age,
+                            "registry" => &mut p.on_unavailable.registry,
+                            _ => {
+                                cx.unknown_key("[proxy.on_unavailable]", ik, ON_UNAVAILABLE_RULES);
+                                continue;
+                            }
+                        };
+                        if let Some(f) = cx.choice(&format!("proxy.on_unavailable.{rule}"), iv, FALLBACKS) {
+                            *slot = f;
+                        }
+                    }
+                }
+                _ => cx.expected(
+                    "proxy.on_unavailable",
+                    v,
+                    "`\"block\"`, `\"allow\"` or a table of them by rule",
+                ),
+            },
+            _ => cx.unknown_key("[proxy]", k, PROXY_KEYS),
         }
     }
 }

@@ -392,3 +392,49 @@ fn the_cooldown_fails_unless_signals_say_otherwise() {
     let d = warn.evaluate(&inventory, &findings, today).decisions[0];
     assert_eq!((d.action, d.reason), (Action::Warn, Reason::SignalSetting));
 }
+
+#[test]
+fn proxy_settings_are_read() {
+    use firebreak_policy::Fallback;
+    let p = parse(
+        "firebreak.toml",
+        r#"
+[proxy]
+allow = ["axios", "@scope/*", "left-pad@1.3.0"]
+on_unavailable = { advisories = "allow", release_age = "block" }
+"#,
+    )
+    .expect("valid");
+    let texts: Vec<&str> = p.proxy.allow.iter().map(|a| a.text.as_str()).collect();
+    assert_eq!(texts, ["axios", "@scope/*", "left-pad@1.3.0"]);
+    assert!(p.proxy.allowed(Ecosystem::Npm, "@scope/thing", "9.9.9").is_some());
+    assert!(p.proxy.allowed(Ecosystem::Npm, "left-pad", "1.3.1").is_none());
+    assert_eq!(p.proxy.on_unavailable.advisories, Fallback::Allow);
+    assert_eq!(p.proxy.on_unavailable.release_age, Fallback::Block);
+    assert_eq!(p.proxy.on_unavailable.registry, Fallback::Block);
+    let all = parse("firebreak.toml", "[proxy]\non_unavailable = \"allow\"\n").expect("valid");
+    assert_eq!(all.proxy.on_unavailable.registry, Fallback::Allow);
+    assert_eq!(all.proxy.on_unavailable.release_age, Fallback::Allow);
+}
+
+#[test]
+fn proxy_problems_are_located() {
+    let text = problems(
+        r#"
+[proxy]
+alow = ["axios"]
+allow = ["foo*", 3]
+on_unavailable = { advisory = "allow", registry = "pass" }
+"#,
+    );
+    assert!(text.contains("3:1: unknown key `alow` in [proxy]"), "{text}");
+    assert!(text.contains("did you mean `allow`?"), "{text}");
+    assert!(text.contains("4:10: `proxy.allow`: `*` is allowed only as `@scope/*`"), "{text}");
+    assert!(text.contains("`proxy.allow[]`: expected a string, found the integer 3"), "{text}");
+    assert!(text.contains("unknown key `advisory` in [proxy.on_unavailable]"), "{text}");
+    assert!(text.contains("did you mean `advisories`?"), "{text}");
+    assert!(
+        text.contains("`proxy.on_unavailable.registry`: expected one of `block`, `allow`, found `pass`"),
+        "{text}"
+    );
+}

@@ -50,8 +50,8 @@ impl Credential {
         Credential::Basic(Secret::new(encoded))
     }
 
-    /// The `Authorization` header value.
-    pub(crate) fn header_value(&self) -> String {
+    /// The `Authorization` header value. Holds the secret: send it, never log it.
+    pub fn header_value(&self) -> String {
         match self {
             Credential::Bearer(s) => format!("Bearer {}", s.expose()),
             Credential::Basic(s) => format!("Basic {}", s.expose()),

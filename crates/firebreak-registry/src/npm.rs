@@ -191,7 +191,7 @@ fn join_url(base: &Url, path: &str) -> Result<Url, RegistryError> {
 
 /// `@scope/name` → `@scope%2fname`; rejects names npm could not have published, so that a
 /// name never changes the URL's path structure.
-pub(crate) fn encode_name(name: &str) -> Result<String, RegistryError> {
+pub fn encode_name(name: &str) -> Result<String, RegistryError> {
     let invalid = |reason| RegistryError::InvalidName { name: name.to_owned(), reason };
     if name.is_empty() || name.len() > 214 {
         return Err(invalid("npm names are 1 to 214 characters"));

@@ -83,6 +83,8 @@ struct Shared {
     documents: BTreeMap<String, Canned>,
     /// Answer 503 to everything.
     unavailable: bool,
+    /// How long to wait before answering, per path (a slow upstream).
+    delays: BTreeMap<String, std::time::Duration>,
 }
 
 #[derive(Debug)]
@@ -129,7 +131,11 @@ impl Server {
     fn spawn(std_listener: std::net::TcpListener, state: Arc<Inner>) -> Server {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_io().build().expect("runtime");
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_io()
+                .enable_time()
+                .build()
+                .expect("runtime");
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(std_listener).expect("tokio listener");
                 let app = Router::new().fallback(serve).with_state(state);
@@ -279,6 +285,12 @@ impl FixtureRegistry {
         self.shared().queued.entry(path.to_owned()).or_default().push_back(canned);
     }
 
+    /// Waits `delay` before answering each request for `path` (a slow upstream, so that
+    /// concurrent clients overlap).
+    pub fn delay(&self, path: &str, delay: std::time::Duration) {
+        self.shared().delays.insert(path.to_owned(), delay);
+    }
+
     /// Serves `body` (status 200, JSON) for `path` instead of any file, until replaced.
     /// `path` may end in `?query` to answer only requests with exactly that query.
     pub fn set_document(&self, path: &str, body: impl Into<Vec<u8>>) {
@@ -312,6 +324,11 @@ async fn serve(State(inner): State<Arc<Inner>>, request: Request) -> Response {
         .iter()
         .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
         .collect();
+    let delay =
+        inner.shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner).delays.get(&path).copied();
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
     let (unavailable, queued, document) = {
         let mut shared = inner.shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let queued = shared.queued.get_mut(&path).and_then(VecDeque::pop_front);

@@ -60,6 +60,57 @@ pub(crate) enum Command {
     /// that the old one could not. Exit 0: nothing alarming; 1: the new release is
     /// malicious; 2: an error.
     Diff(DiffArgs),
+    /// Run a registry proxy that serves only what the policy allows: blocked versions
+    /// are removed from package documents and their downloads refused with the reason.
+    /// Clients use `registry=http://ADDR/npm/`. Runs until SIGINT or SIGTERM; SIGHUP
+    /// re-reads the policy file.
+    Proxy(ProxyArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ProxyArgs {
+    /// Address to listen on (`127.0.0.1:4873`; port 0 picks a free port). The proxy
+    /// prints `firebreak proxy listening on http://IP:PORT` to stderr once it accepts
+    /// connections.
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) listen: std::net::SocketAddr,
+    /// The policy file; by default `firebreak.toml` in the current directory, else the
+    /// built-in defaults.
+    #[arg(long, value_name = "FILE", env = "FIREBREAK_CONFIG")]
+    pub(crate) config: Option<Utf8PathBuf>,
+    /// Where upstream documents and verified artifacts are cached (default: the user's
+    /// cache directory).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) cache_dir: Option<Utf8PathBuf>,
+    /// The upstream npm registry.
+    #[arg(long, value_name = "URL", default_value = "https://registry.npmjs.org/")]
+    pub(crate) npm_upstream: String,
+    /// The upstream PyPI simple index.
+    #[arg(long, value_name = "URL", default_value = "https://pypi.org/simple/")]
+    pub(crate) pypi_upstream: String,
+    /// The upstream crates.io sparse index.
+    #[arg(long, value_name = "URL", default_value = "https://index.crates.io/")]
+    pub(crate) cargo_upstream: String,
+    /// Append one JSON line per decision to this file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) audit_log: Option<Utf8PathBuf>,
+    /// Extra CA certificates (PEM) trusted for the upstream connections, on top of the
+    /// system's (a corporate TLS-inspecting proxy).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) extra_ca: Option<Utf8PathBuf>,
+    /// Serve HTTPS with this certificate chain (PEM); needs `--tls-key`.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub(crate) tls_cert: Option<Utf8PathBuf>,
+    /// The private key (PEM) of `--tls-cert`.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub(crate) tls_key: Option<Utf8PathBuf>,
+    /// The advisory database (see `scan --db`).
+    #[arg(long, value_name = "FILE", env = "FIREBREAK_DB")]
+    pub(crate) db: Option<Utf8PathBuf>,
+    /// Send clients' `Authorization` headers upstream instead of the credentials from
+    /// the user's configuration (documents are then cached per credential).
+    #[arg(long)]
+    pub(crate) forward_authorization: bool,
 }
 
 /// Output formats of `inspect` and `diff`.

@@ -7,8 +7,6 @@ mod commands;
 mod exit;
 mod load;
 mod printer;
-mod registry_signals;
-mod verdict_cache;
 
 use clap::Parser;
 

@@ -74,3 +74,9 @@ pub(crate) fn status(message: &str) {
         eprintln!("{message}");
     }
 }
+
+/// A line that is part of a command's contract (the proxy's listening line): printed
+/// even with `--quiet`.
+pub(crate) fn always(message: &str) {
+    eprintln!("{message}");
+}

@@ -122,14 +122,5 @@ pub(super) fn fixes(
     previous: &str,
     version: &str,
 ) -> bool {
-    let Ok(before) = db.query(ecosystem, name, previous) else { return false };
-    if before.is_empty() {
-        return false;
-    }
-    let Ok(after) = db.query(ecosystem, name, version) else { return false };
-    let still: std::collections::BTreeSet<&str> = after.iter().flat_map(|m| m.all_ids()).collect();
-    before
-        .iter()
-        .filter(|m| m.kind == firebreak_advisory::Kind::Vulnerability)
-        .any(|m| !m.all_ids().any(|id| still.contains(id)))
+    firebreak_server::decide::fixes(db, ecosystem, name, previous, version)
 }

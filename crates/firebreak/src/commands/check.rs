@@ -9,8 +9,9 @@ use miette::{IntoDiagnostic, WrapErr};
 
 use crate::cli::{CheckArgs, ScanFormat};
 use crate::exit::ExitStatus;
-use crate::registry_signals::{self, Target};
-use crate::{printer, registry_signals::Outcome};
+use crate::printer;
+use firebreak_server::registry_signals::Outcome;
+use firebreak_server::registry_signals::{self, Target};
 
 pub(super) fn run(args: &CheckArgs) -> miette::Result<ExitStatus> {
     let specs = args

@@ -5,6 +5,7 @@ mod explain;
 mod init;
 mod inspect;
 mod inventory;
+mod proxy;
 mod registry;
 mod sbom;
 mod scan;
@@ -31,6 +32,7 @@ pub(crate) fn run(cli: Cli) -> miette::Result<ExitStatus> {
         Command::Db(command) => db::run(&command),
         Command::Inspect(args) => inspect::run(&args),
         Command::Diff(args) => inspect::run_diff(&args),
+        Command::Proxy(args) => proxy::run(&args),
     }
 }
 

@@ -14,7 +14,7 @@ use miette::{IntoDiagnostic, WrapErr};
 use crate::cli::ScanArgs;
 use crate::exit::ExitStatus;
 use crate::load::load;
-use crate::registry_signals::{self, Target};
+use firebreak_server::registry_signals::{self, Target};
 
 pub(super) fn run(args: &ScanArgs, progress: bool) -> miette::Result<ExitStatus> {
     let (policy, policy_path) = load_policy(args)?;
@@ -142,7 +142,7 @@ pub(super) fn load_policy_from(
     };
     let Some(path) = path else { return Ok((Policy::default(), None)) };
     let text = fs_err::read_to_string(&path).into_diagnostic().wrap_err("cannot read the policy file")?;
-    let known = crate::registry_signals::all_signal_ids();
+    let known = firebreak_server::registry_signals::all_signal_ids();
     let policy = firebreak_policy::parse_checked(path.as_str(), &text, &known)?;
     Ok((policy, Some(path)))
 }

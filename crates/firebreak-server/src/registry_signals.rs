@@ -2,7 +2,9 @@
 //! (concurrently, through the cache), fetch the histories of dependencies a release added,
 //! run every release analyzer, then apply the policy's release-age rule.
 //!
-//! `check` runs it on one version, `scan` on every registry package of the inventory.
+//! `check` runs it on one version, `scan` on every registry package of the inventory, and
+//! the proxy decides every release of a document it serves with the same per-release
+//! functions ([`release_signal_findings`], [`release_age_finding`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -14,34 +16,99 @@ use firebreak_registry::{PackageHistory, Registries, RegistryError, Release, Tru
 
 use crate::verdict_cache::{Verdict, VerdictCache};
 
+/// The analyzers' tunables a policy sets.
+pub fn signal_settings(policy: &Policy) -> SignalSettings {
+    SignalSettings {
+        young_dependency_hours: i64::try_from(policy.registry.young_dependency_hours).unwrap_or(i64::MAX),
+        ..SignalSettings::default()
+    }
+}
+
+/// The analyzers' findings for one release of `history`. `dependencies` holds the
+/// histories of the dependencies it added that the caller fetched (none is fine: the
+/// signals about them are then not raised).
+pub fn release_signal_findings(
+    history: &PackageHistory,
+    release: &Release,
+    dependencies: &BTreeMap<String, PackageHistory>,
+    lockfile_hashes: &[Hash],
+    settings: &SignalSettings,
+    now: Timestamp,
+) -> Vec<Finding> {
+    let cx = ReleaseContext { history, release, dependencies, lockfile_hashes, now, settings };
+    signals::analyze(&cx)
+}
+
+/// The policy's release-age rule for one release whose other findings are `findings`:
+/// `release-too-young` (with the key that set the cooldown) or `publish-time-missing`.
+/// `version` is the version as the caller names it (PyPI's `1.0` for a release `1.0.0`).
+#[allow(clippy::too_many_arguments)]
+pub fn release_age_finding(
+    ecosystem: Ecosystem,
+    name: &str,
+    version: &str,
+    history: &PackageHistory,
+    release: &Release,
+    findings: &[Finding],
+    policy: &Policy,
+    settings: &SignalSettings,
+    now: Timestamp,
+    fixes_advisory: &FixesAdvisory<'_>,
+) -> Option<Finding> {
+    let prev = previous(history, release);
+    let ids: Vec<&str> = findings.iter().map(|f| f.signal.id).collect();
+    let facts = ReleaseFacts {
+        ecosystem,
+        name,
+        version,
+        signals: &ids,
+        same_trusted_publisher: prev.is_some_and(|p| same_trusted_publisher(p, release)),
+        fixes_advisory: prev.is_some_and(|p| fixes_advisory(ecosystem, name, &p.version, version)),
+    };
+    let AgeRule::Required { seconds, basis } = policy.registry.release_age_rule(&facts) else {
+        return None;
+    };
+    let no_dependencies = BTreeMap::new();
+    let cx = ReleaseContext {
+        history,
+        release,
+        dependencies: &no_dependencies,
+        lockfile_hashes: &[],
+        now,
+        settings,
+    };
+    let age = signals::release_too_young(&cx, i64::try_from(seconds).unwrap_or(i64::MAX));
+    age_finding(age, basis)
+}
+
 /// One package version to check.
 #[derive(Debug, Clone)]
-pub(crate) struct Target {
-    pub(crate) ecosystem: Ecosystem,
-    pub(crate) name: String,
-    pub(crate) version: String,
+pub struct Target {
+    pub ecosystem: Ecosystem,
+    pub name: String,
+    pub version: String,
     /// What the lockfile records, for `lockfile-integrity-mismatch`.
-    pub(crate) lockfile_hashes: Vec<Hash>,
+    pub lockfile_hashes: Vec<Hash>,
 }
 
 /// What the run found for one target.
 #[derive(Debug, Default)]
-pub(crate) struct Outcome {
+pub struct Outcome {
     /// Findings without package ids (the caller attaches them).
-    pub(crate) findings: Vec<Finding>,
+    pub findings: Vec<Finding>,
     /// Why the target could not be checked (offline without a cached copy, network
     /// failure, malformed document), when it could not.
-    pub(crate) unchecked: Option<String>,
+    pub unchecked: Option<String>,
     /// Facts that could not be read from the registry document.
-    pub(crate) warnings: Vec<String>,
+    pub warnings: Vec<String>,
 }
 
 /// Whether a release fixes an advisory that affects the release before it: the caller
 /// answers from the advisory database.
-pub(crate) type FixesAdvisory<'a> = dyn Fn(Ecosystem, &str, &str, &str) -> bool + 'a;
+pub type FixesAdvisory<'a> = dyn Fn(Ecosystem, &str, &str, &str) -> bool + 'a;
 
 /// Runs the registry signals for `targets` (one [`Outcome`] per target, same order).
-pub(crate) fn run(
+pub fn run(
     registries: &Registries,
     targets: &[Target],
     policy: &Policy,
@@ -92,10 +159,7 @@ async fn run_async(
     now: Timestamp,
     fixes_advisory: &FixesAdvisory<'_>,
 ) -> Vec<Outcome> {
-    let settings = SignalSettings {
-        young_dependency_hours: i64::try_from(policy.registry.young_dependency_hours).unwrap_or(i64::MAX),
-        ..SignalSettings::default()
-    };
+    let settings = signal_settings(policy);
     let mut histories: Histories = HashMap::new();
     fetch_all(registries, targets.iter().map(|t| (t.ecosystem, t.name.clone())), &mut histories).await;
 
@@ -398,15 +462,7 @@ fn signal_findings(
             dependencies.insert(dep.clone(), h.clone());
         }
     }
-    let cx = ReleaseContext {
-        history,
-        release,
-        dependencies: &dependencies,
-        lockfile_hashes: &t.lockfile_hashes,
-        now,
-        settings,
-    };
-    Some(signals::analyze(&cx))
+    Some(release_signal_findings(history, release, &dependencies, &t.lockfile_hashes, settings, now))
 }
 
 /// One target's outcome: `findings` from [`signal_findings`], then the policy's release-age
@@ -458,33 +514,20 @@ fn analyze_target(
         outcome.findings.push(f);
         return outcome;
     };
-    let no_dependencies = BTreeMap::new();
-    let cx = ReleaseContext {
+    outcome.findings = findings.unwrap_or_default();
+    let age = release_age_finding(
+        t.ecosystem,
+        &t.name,
+        &t.version,
         history,
         release,
-        dependencies: &no_dependencies,
-        lockfile_hashes: &t.lockfile_hashes,
-        now,
+        &outcome.findings,
+        policy,
         settings,
-    };
-    outcome.findings = findings.unwrap_or_default();
-
-    let prev = previous(history, release);
-    let ids: Vec<&str> = outcome.findings.iter().map(|f| f.signal.id).collect();
-    let facts = ReleaseFacts {
-        ecosystem: t.ecosystem,
-        name: &t.name,
-        version: &t.version,
-        signals: &ids,
-        same_trusted_publisher: prev.is_some_and(|p| same_trusted_publisher(p, release)),
-        fixes_advisory: prev.is_some_and(|p| fixes_advisory(t.ecosystem, &t.name, &p.version, &t.version)),
-    };
-    if let AgeRule::Required { seconds, basis } = policy.registry.release_age_rule(&facts) {
-        let age = signals::release_too_young(&cx, i64::try_from(seconds).unwrap_or(i64::MAX));
-        if let Some(f) = age_finding(age, basis) {
-            outcome.findings.push(f);
-        }
-    }
+        now,
+        fixes_advisory,
+    );
+    outcome.findings.extend(age);
     outcome
 }
 
@@ -497,7 +540,7 @@ fn age_finding(age: ReleaseAge, basis: &str) -> Option<Finding> {
 
 /// The release with this version: the exact string, else the same parsed version
 /// (`1.0` and `1.0.0` on PyPI).
-pub(crate) fn release_of<'h>(history: &'h PackageHistory, version: &str) -> Option<&'h Release> {
+pub fn release_of<'h>(history: &'h PackageHistory, version: &str) -> Option<&'h Release> {
     history.release(version).or_else(|| {
         let eco = history.ecosystem?;
         let wanted = Version::parse(eco, version).ok()?;
@@ -507,7 +550,7 @@ pub(crate) fn release_of<'h>(history: &'h PackageHistory, version: &str) -> Opti
 
 /// The release a version is compared with: the highest lower version on its own line
 /// (same major, or same major.minor for 0.x), else the highest lower version overall.
-pub(crate) fn previous<'h>(history: &'h PackageHistory, release: &Release) -> Option<&'h Release> {
+pub fn previous<'h>(history: &'h PackageHistory, release: &Release) -> Option<&'h Release> {
     let current = release.parsed.as_ref()?;
     let lower: Vec<&Release> = history
         .sorted()
@@ -534,7 +577,7 @@ fn same_trusted_publisher(prev: &Release, release: &Release) -> bool {
 }
 
 /// Every signal id firebreak can raise (for `[signals]` validation and `explain`).
-pub(crate) fn all_signal_ids() -> Vec<&'static str> {
+pub fn all_signal_ids() -> Vec<&'static str> {
     let mut ids: Vec<&'static str> = firebreak_analysis::all_signals().iter().map(|s| s.id).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -543,11 +586,7 @@ pub(crate) fn all_signal_ids() -> Vec<&'static str> {
 
 /// The highest non-prerelease version the registry lists (the highest of all when every
 /// release is a prerelease), for `check NAME` without a version.
-pub(crate) fn highest_version(
-    registries: &Registries,
-    ecosystem: Ecosystem,
-    name: &str,
-) -> Result<String, String> {
+pub fn highest_version(registries: &Registries, ecosystem: Ecosystem, name: &str) -> Result<String, String> {
     let registry = registries.for_ecosystem(ecosystem).ok_or("no registry for this ecosystem")?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

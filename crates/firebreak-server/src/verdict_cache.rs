@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 /// The outcome of verifying one attestations document against one artifact digest.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Verdict {
+pub enum Verdict {
     /// The provenance statement verified.
     Verified,
     /// A check failed; the failure as the verifier describes it.
@@ -33,18 +33,18 @@ const MAX_FILE: u64 = 64 * 1024;
 
 /// The cache, or nothing when the run has no cache directory.
 #[derive(Debug, Clone)]
-pub(crate) struct VerdictCache {
+pub struct VerdictCache {
     dir: Option<PathBuf>,
 }
 
 impl VerdictCache {
-    pub(crate) fn new(dir: Option<&Path>) -> VerdictCache {
+    pub fn new(dir: Option<&Path>) -> VerdictCache {
         VerdictCache { dir: dir.map(Path::to_path_buf) }
     }
 
     /// The key of `document` verified against the artifact digest `artifact` (algorithm and
     /// hex value) as a `kind` document.
-    pub(crate) fn key(kind: &str, document: &[u8], artifact_algorithm: &str, artifact_hex: &str) -> String {
+    pub fn key(kind: &str, document: &[u8], artifact_algorithm: &str, artifact_hex: &str) -> String {
         let mut hasher = Sha256::new();
         for part in [
             kind.as_bytes(),
@@ -64,7 +64,7 @@ impl VerdictCache {
     }
 
     /// The cached verdict for `key`, if there is an intact one.
-    pub(crate) fn get(&self, key: &str) -> Option<Verdict> {
+    pub fn get(&self, key: &str) -> Option<Verdict> {
         let path = self.path(key)?;
         if fs_err::metadata(&path).ok()?.len() > MAX_FILE {
             return None;
@@ -86,7 +86,7 @@ impl VerdictCache {
     }
 
     /// Stores a verdict; a failure to write only costs a verification next time.
-    pub(crate) fn put(&self, key: &str, verdict: &Verdict) {
+    pub fn put(&self, key: &str, verdict: &Verdict) {
         let Some(path) = self.path(key) else { return };
         let (tag, message) = match verdict {
             Verdict::Verified => ("verified", ""),
