@@ -52,8 +52,6 @@ fn direct(up: &FixtureRegistry) -> Registries {
 }
 
 /// A running `firebreak proxy` in front of a fixture upstream; killed when dropped.
-// The proxied scenarios use it once the `proxy` command has landed on this branch.
-#[allow(dead_code)]
 struct ProxyHandle {
     child: Child,
     /// `http://127.0.0.1:PORT`.
@@ -64,7 +62,6 @@ struct ProxyHandle {
     stderr: Arc<Mutex<Vec<String>>>,
 }
 
-#[allow(dead_code)]
 impl ProxyHandle {
     /// The proxy's routes, as its contract gives them.
     fn registries(&self) -> Registries {
@@ -94,12 +91,12 @@ impl Drop for ProxyHandle {
 
 /// Starts `firebreak proxy` on a free port in front of `up`, with `policy` as its
 /// `firebreak.toml`, and waits for its `firebreak proxy listening on http://IP:PORT` line.
-#[allow(dead_code)]
 fn start_proxy(up: &FixtureRegistry, policy: &str) -> ProxyHandle {
     let dir = tempfile::tempdir().expect("temporary directory");
     let config = dir.path().join("firebreak.toml");
     fs_err::write(&config, policy).expect("write the policy");
     let mut child = Command::new(env!("CARGO_BIN_EXE_firebreak"))
+        .current_dir(dir.path())
         .arg("proxy")
         .arg("--listen")
         .arg("127.0.0.1:0")
@@ -589,4 +586,127 @@ fn clients_fail_while_the_upstream_is_down() {
     up.set_outage(Outage::None);
     ws.forget_caches();
     npm(&ws, &reg, &["install"]).assert_ok();
+}
+
+// ---------------------------------------------------------------------------------------
+// Through `firebreak proxy` with a three-day cooldown. The embedded advisories already
+// block axios 1.14.1 and plain-crypto-js; ms 2.1.3 and @tootallnate/once 3.0.0 are held
+// back by the cooldown alone. This build of the proxy serves npm only: pip and cargo run
+// through it once PyPI and crates.io are proxied (same drivers, `proxy.registries()`).
+
+const COOLDOWN: &str = "[registry]\nmin_release_age = \"3d\"\n";
+
+fn cooldown_allowing(allow: &[&str]) -> String {
+    let entries: Vec<String> = allow.iter().map(|a| format!("\"{a}\"")).collect();
+    format!("{COOLDOWN}\n[proxy]\nallow = [{}]\n", entries.join(", "))
+}
+
+/// The proxy's explanation names the rule that blocked the release.
+fn names_the_cooldown(output: &str) -> bool {
+    ["min_release_age", "release-too-young"].iter().any(|rule| output.contains(rule))
+}
+
+#[test]
+fn npm_through_the_proxy_resolves_axios_to_the_release_older_than_the_cooldown() {
+    let up = upstream();
+    let proxy = start_proxy(&up, COOLDOWN);
+    let ws = Workspace::new();
+    ws.write("package.json", &package_json(&[("axios", "^1.14.0"), ("@tootallnate/once", ">=2")]));
+    let run = npm(&ws, &proxy.registries(), &["install"]);
+    run.assert_ok();
+    let installed = npm_installed(&ws);
+    assert_eq!(
+        installed.get("axios").map(String::as_str),
+        Some("1.14.0"),
+        "{installed:?}\n{}\nproxy:\n{}",
+        run.output,
+        proxy.stderr()
+    );
+    assert_eq!(installed.get("@tootallnate/once").map(String::as_str), Some("2.0.0"), "{installed:?}");
+    assert!(!installed.contains_key("plain-crypto-js"), "{installed:?}");
+    assert!(up.requests_to("/registry.npmjs.org/axios/-/axios-1.14.1.tgz").is_empty(), "{:?}", up.requests());
+    assert!(up.requests_to("/registry.npmjs.org/plain-crypto-js/-/plain-crypto-js-4.2.1.tgz").is_empty());
+}
+
+#[test]
+fn pnpm_through_the_proxy_resolves_axios_to_the_release_older_than_the_cooldown() {
+    let up = upstream();
+    let proxy = start_proxy(&up, COOLDOWN);
+    let ws = Workspace::new();
+    ws.write("package.json", &package_json(&[("axios", "^1.14.0"), ("@tootallnate/once", ">=2")]));
+    let run = pnpm_install(&ws, &proxy.registries());
+    run.assert_ok();
+    assert_eq!(pnpm_installed(&ws), ["@tootallnate+once@2.0.0", "axios@1.14.0"], "{}", run.output);
+}
+
+#[test]
+fn a_blocked_exact_pin_fails_with_the_proxys_explanation() {
+    let up = upstream();
+    let proxy = start_proxy(&up, COOLDOWN);
+    let reg = proxy.registries();
+
+    // A locked project fetches the tarball directly: the 403 body reaches npm's output.
+    let ws = Workspace::new();
+    ws.write("package.json", &package_json(&[("ms", "2.1.3")]));
+    ws.write("package-lock.json", &lock_pinning("ms", "2.1.3"));
+    let run = npm(&ws, &reg, &["ci"]);
+    run.assert_failed();
+    assert!(run.output.contains("403"), "{}", run.output);
+    assert!(names_the_cooldown(&run.output), "the rule is not named:\n{}", run.output);
+    assert!(npm_installed(&ws).is_empty());
+    let audit = proxy.audit_log();
+    assert!(
+        audit.lines().any(|l| l.contains("\"decision\":\"blocked\"") && l.contains("2.1.3")),
+        "no blocked decision for ms 2.1.3 in the audit log:\n{audit}"
+    );
+
+    // Unlocked, the pinned version is not offered at all.
+    let ws = Workspace::new();
+    ws.write("package.json", &package_json(&[("ms", "2.1.3")]));
+    npm(&ws, &reg, &["install"]).assert_failed();
+}
+
+#[test]
+fn allow_listed_packages_pass_the_cooldown() {
+    let up = upstream();
+    let proxy = start_proxy(&up, &cooldown_allowing(&["ms@2.1.3", "@tootallnate/*"]));
+    let reg = proxy.registries();
+    let ws = Workspace::new();
+    ws.write("package.json", &package_json(&[("ms", "2.1.3")]));
+    ws.write("package-lock.json", &lock_pinning("ms", "2.1.3"));
+    npm(&ws, &reg, &["ci"]).assert_ok();
+    assert_eq!(npm_installed(&ws).get("ms").map(String::as_str), Some("2.1.3"));
+
+    // A scope allowed as a whole; axios, not on the list, is still held back.
+    let ws = Workspace::new();
+    ws.write("package.json", &package_json(&[("@tootallnate/once", ">=2"), ("axios", "^1.14.0")]));
+    let run = npm(&ws, &reg, &["install"]);
+    run.assert_ok();
+    let installed = npm_installed(&ws);
+    assert_eq!(installed.get("@tootallnate/once").map(String::as_str), Some("3.0.0"), "{installed:?}");
+    assert_eq!(installed.get("axios").map(String::as_str), Some("1.14.0"), "{installed:?}");
+}
+
+#[test]
+fn an_upstream_outage_is_served_from_the_proxys_cache() {
+    let up = upstream();
+    let proxy = start_proxy(&up, COOLDOWN);
+    let reg = proxy.registries();
+    let ws = Workspace::new();
+    ws.write("package.json", &package_json(&[("axios", "^1.14.0"), ("@tootallnate/once", ">=2")]));
+    npm(&ws, &reg, &["install"]).assert_ok();
+
+    for outage in [Outage::Unavailable, Outage::Refused] {
+        up.set_outage(outage);
+        up.clear_log();
+        ws.forget_caches();
+        let run = npm(&ws, &reg, &["install"]);
+        run.assert_ok();
+        let installed = npm_installed(&ws);
+        assert_eq!(installed.get("axios").map(String::as_str), Some("1.14.0"), "{outage:?}: {}", run.output);
+        assert_eq!(installed.get("@tootallnate/once").map(String::as_str), Some("2.0.0"), "{outage:?}");
+        // The answers came from the proxy: the upstream served nothing meanwhile.
+        assert!(up.requests().iter().all(|r| r.status != 200), "{outage:?}: {:?}", up.requests());
+    }
+    up.set_outage(Outage::None);
 }
