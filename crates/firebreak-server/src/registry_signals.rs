@@ -339,7 +339,7 @@ fn verify_npm_document(document: &[u8], digest: &Hash, root: &firebreak_provenan
 /// `f` over `items` on every core (the machine's parallelism, at most one thread per
 /// item), results in the items' order. For CPU-bound work outside the async runtime's
 /// threads, which only wait on the network.
-pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len());
     if threads <= 1 {
         return items.iter().map(&f).collect();

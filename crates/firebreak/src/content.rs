@@ -391,7 +391,7 @@ pub(crate) fn analyse(
                 Err(e) => outcomes[i].skipped = Some(e.to_string()),
             }
         }
-        let verdicts = crate::registry_signals::parallel_map(&work, |(_, _, f)| {
+        let verdicts = firebreak_server::registry_signals::parallel_map(&work, |(_, _, f)| {
             let loaded = f.load()?;
             let mut analysis = analyze(&loaded.package_files());
             analysis.hits.extend(loaded.hits.iter().cloned());

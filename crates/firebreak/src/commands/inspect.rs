@@ -191,7 +191,7 @@ fn read_inputs(args: &[&str], fetch: &FetchArgs, integrity: Option<&str>) -> Vec
 fn fetch_input(registries: &Registries, spec: &Spec, fetch: &FetchArgs) -> miette::Result<Input> {
     let version = match &spec.version {
         Some(v) => v.clone(),
-        None => crate::registry_signals::highest_version(registries, spec.ecosystem, &spec.name)
+        None => firebreak_server::registry_signals::highest_version(registries, spec.ecosystem, &spec.name)
             .map_err(|e| miette::miette!("cannot find the latest release of `{}`: {e}", spec.name))?,
     };
     let package = format!("{}@{version}", spec.name);
