@@ -8,17 +8,19 @@ use oxc_allocator::Allocator;
 use oxc_ast::ast::{
     Argument, AssignmentExpression, BindingPattern, CallExpression, Expression, ForInStatement,
     ImportDeclaration, ImportDeclarationSpecifier, ImportExpression, NewExpression, ObjectPropertyKind,
-    StaticMemberExpression, StringLiteral, TemplateLiteral, VariableDeclarator,
+    Statement, StaticMemberExpression, StringLiteral, TemplateLiteral, VariableDeclarator,
 };
 use oxc_ast_visit::{Visit, walk};
 use oxc_parser::Parser;
 use oxc_span::{GetSpan, SourceType, Span};
 
-use crate::patterns::{classify, decode_literal, is_sensitive, looks_encoded, secret_env_reads};
+use crate::patterns::{
+    classify, decode_literal, is_sensitive, is_workflow_path, looks_encoded, secret_env_reads,
+};
 use crate::signals::{
     DESTRUCTIVE_WRITE, DOWNLOAD_AND_EXECUTE, DYNAMIC_CODE, ENCODED_PAYLOAD, ENV_HARVEST, NETWORK_ACCESS,
     NETWORK_INTERCEPTION, OBFUSCATED_CODE, PARSE_FALLBACK, PROCESS_SPAWN, PROCESS_SPAWN_HIDDEN,
-    SELF_MODIFICATION,
+    SELF_MODIFICATION, WORM_BEHAVIOUR,
 };
 use crate::source::LineIndex;
 use crate::{Capability, FileAnalyzer, FileReport, Hit, MAX_PARSED_FILE, Phase, text};
@@ -286,6 +288,25 @@ impl<'s, 'o> Scanner<'s, 'o> {
         }
     }
 
+    /// Whether a loop body starts with an `if` whose test names the loop variable.
+    fn body_filters_on(&self, body: &Statement<'_>, left: Span) -> bool {
+        let first = match body {
+            Statement::BlockStatement(block) => block.body.first(),
+            other => Some(other),
+        };
+        let Some(Statement::IfStatement(test)) = first else { return false };
+        let left = self.source_of(left);
+        let test = self.source_of(test.test.span());
+        let words = |t: &str| -> Vec<String> {
+            t.split(|c: char| !c.is_alphanumeric() && c != '_' && c != '$').map(str::to_owned).collect()
+        };
+        let test_words = words(&test);
+        words(&left)
+            .iter()
+            .filter(|w| !w.is_empty() && !matches!(w.as_str(), "const" | "let" | "var"))
+            .any(|w| test_words.contains(w))
+    }
+
     fn check_call(&mut self, call: &CallExpression<'_>) {
         let Some((object, prop)) = self.resolve(&call.callee) else { return };
         let at = call.span.start;
@@ -543,8 +564,20 @@ impl<'s, 'o> Scanner<'s, 'o> {
         // The target is the destination of a copy or rename, the first argument otherwise:
         // copying itself elsewhere (a worm spreading) is not rewriting itself.
         let target = if matches!(f, "copyFile" | "rename" | "move" | "copy" | "symlink") { 1 } else { 0 };
-        let targets_self =
-            call.arguments.get(target).and_then(Argument::as_expression).is_some_and(names_self);
+        let target_expr = call.arguments.get(target).and_then(Argument::as_expression);
+        if write && let Some(expr) = target_expr {
+            let span = expr.span();
+            if is_workflow_path(&self.source_of(span)) {
+                self.hit(
+                    &WORM_BEHAVIOUR,
+                    WORM_BEHAVIOUR.severity,
+                    Some(Capability::Publishing),
+                    call.span.start,
+                    format!("writes a GitHub Actions workflow with fs.{function}"),
+                );
+            }
+        }
+        let targets_self = target_expr.is_some_and(names_self);
         if targets_self {
             let what =
                 if delete { "deletes its own file or manifest" } else { "rewrites its own file or manifest" };
@@ -787,7 +820,11 @@ impl<'a> Visit<'a> for Scanner<'_, '_> {
     }
 
     fn visit_for_in_statement(&mut self, it: &ForInStatement<'a>) {
-        if Self::is_process_env(&it.right) {
+        if Self::is_process_env(&it.right) && self.body_filters_on(&it.body, it.left.span()) {
+            // `for (k in process.env) if (k.startsWith('VITE_')) …`: picking variables by
+            // name, as `Object.keys(process.env).filter(…)` does; a read, not a harvest.
+            self.out.capabilities.insert(Capability::EnvironmentRead);
+        } else if Self::is_process_env(&it.right) {
             self.hit(
                 &ENV_HARVEST,
                 Severity::Medium,

@@ -121,7 +121,10 @@ const WORM: &[(&str, &str)] = &[
     ("npm_token", "the NPM_TOKEN secret"),
     ("node_auth_token", "the NODE_AUTH_TOKEN secret"),
     ("api.github.com/user/repos", "GitHub repository creation"),
-    (".github/workflows", "GitHub Actions workflows"),
+    // The contents API path: creating a workflow file in someone's repository. A bare
+    // `.github/workflows` is how CI scripts and their comments name their own workflows;
+    // writing one to disk is checked where the write is seen (js.rs, python.rs).
+    ("contents/.github/workflows", "GitHub Actions workflows written through the GitHub API"),
     ("gh auth token", "the GitHub CLI token"),
     ("github_token", "the GITHUB_TOKEN secret"),
     ("trufflehog", "a secret scanner"),
@@ -206,6 +209,13 @@ fn has_public_ip_url(lower: &str) -> bool {
         }
     }
     false
+}
+
+/// Whether a write's target (its source text) is a GitHub Actions workflow: a worm plants
+/// one in every repository it can push to.
+pub(crate) fn is_workflow_path(target: &str) -> bool {
+    let lower = target.to_ascii_lowercase();
+    lower.contains(".github/workflows") || (lower.contains(".github") && lower.contains("workflows"))
 }
 
 /// "reads N secret-looking environment variables (A, B, …)" when at least three of the

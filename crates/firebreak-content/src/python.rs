@@ -7,10 +7,10 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use firebreak_core::{Severity, Signal};
 use tree_sitter::{Node, Parser};
 
-use crate::patterns::{classify, looks_encoded, secret_env_reads};
+use crate::patterns::{classify, is_workflow_path, looks_encoded, secret_env_reads};
 use crate::signals::{
     DOWNLOAD_AND_EXECUTE, DYNAMIC_CODE, ENCODED_PAYLOAD, ENV_HARVEST, INSTALL_TIME_CODE, NETWORK_ACCESS,
-    PERSISTENCE, PROCESS_SPAWN, PROCESS_SPAWN_HIDDEN, SELF_MODIFICATION,
+    PERSISTENCE, PROCESS_SPAWN, PROCESS_SPAWN_HIDDEN, SELF_MODIFICATION, WORM_BEHAVIOUR,
 };
 use crate::source::LineIndex;
 use crate::{Capability, FileAnalyzer, FileReport, Hit, MAX_PARSED_FILE, Phase, text};
@@ -113,6 +113,29 @@ struct Scanner<'s, 'o> {
     counts: HashMap<&'static str, usize>,
 }
 
+/// Whether a loop's iterable is the whole environment (`os.environ`, its `items()`, `keys()`,
+/// `values()` or a copy, possibly sorted or listed), not one variable's value
+/// (`os.environ["PATH"].split(":")`, which build scripts walk for include directories).
+fn iterates_whole_environment(iterated: &str) -> bool {
+    let mut t: String = iterated.chars().filter(|c| !c.is_whitespace()).collect();
+    for wrapper in ["sorted(", "list(", "dict(", "tuple(", "enumerate(", "iter("] {
+        if let Some(inner) = t.strip_prefix(wrapper).and_then(|r| r.strip_suffix(')')) {
+            t = inner.to_owned();
+        }
+    }
+    let Some(rest) = t.strip_prefix("os.environ") else { return false };
+    matches!(
+        rest,
+        "" | ".items()"
+            | ".keys()"
+            | ".values()"
+            | ".copy()"
+            | ".copy().items()"
+            | ".copy().keys()"
+            | ".copy().values()"
+    )
+}
+
 fn is_network_call(name: &str) -> bool {
     const PREFIXES: &[&str] =
         &["requests.", "httpx.", "aiohttp.", "urllib3.", "http.client.", "ftplib.", "smtplib.", "paramiko."];
@@ -195,6 +218,26 @@ fn is_decoded_text(text: &str) -> bool {
 impl Scanner<'_, '_> {
     fn text(&self, node: Node<'_>) -> &str {
         self.source.get(node.byte_range()).unwrap_or("")
+    }
+
+    /// Whether a `for` loop's body starts with an `if` on the loop variable
+    /// (`for k, v in os.environ.items(): if k.startswith("MYAPP_"): …`): that picks a few
+    /// variables by name, as configuration loaders do; it does not collect them all.
+    fn body_filters_on(&self, for_node: Node<'_>, target: &str) -> bool {
+        let names: Vec<&str> = target
+            .split(|c: char| !c.is_alphanumeric() && c != '_')
+            .filter(|n| !n.is_empty() && *n != "_")
+            .collect();
+        let Some(body) = for_node.child_by_field_name("body") else { return false };
+        let Some(first) = body.named_child(0) else { return false };
+        if first.kind() != "if_statement" {
+            return false;
+        }
+        let Some(condition) = first.child_by_field_name("condition") else { return false };
+        let condition = self.text(condition);
+        names
+            .iter()
+            .any(|n| condition.split(|c: char| !c.is_alphanumeric() && c != '_').any(|word| word == *n))
     }
 
     fn hit(
@@ -315,7 +358,10 @@ impl Scanner<'_, '_> {
             "for_statement" => {
                 if let Some(right) = node.child_by_field_name("right") {
                     let iterated = self.resolve(self.text(right));
-                    if iterated.starts_with("os.environ") {
+                    let filtered = node
+                        .child_by_field_name("left")
+                        .is_some_and(|left| self.body_filters_on(node, self.text(left)));
+                    if iterates_whole_environment(&iterated) && !filtered {
                         self.hit(
                             &ENV_HARVEST,
                             Severity::Medium,
@@ -524,6 +570,19 @@ impl Scanner<'_, '_> {
                     .unwrap_or_default();
                 if mode.contains('w') || mode.contains('a') {
                     self.out.capabilities.insert(Capability::FileWrite);
+                    let target = args_node
+                        .and_then(|a| a.named_child(0))
+                        .map(|n| self.text(n).to_owned())
+                        .unwrap_or_default();
+                    if is_workflow_path(&target) {
+                        self.hit(
+                            &WORM_BEHAVIOUR,
+                            WORM_BEHAVIOUR.severity,
+                            Some(Capability::Publishing),
+                            at,
+                            "writes a GitHub Actions workflow with open".to_owned(),
+                        );
+                    }
                 }
             }
             "shutil.copy" | "shutil.copyfile" | "shutil.move" | "os.rename" | "os.chmod" => {

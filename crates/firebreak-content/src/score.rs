@@ -88,9 +88,13 @@ pub fn score(analysis: &Analysis, extra: &[Hit]) -> Verdict {
     let decoded_exec = hits.iter().any(|h| h.signal.id == "dynamic-code" && h.severity >= Severity::High);
     // One fact named twice ("runs `npm publish`", "names `npm publish`") is one fact: a
     // release tool publishes too. It takes two kinds, or one with stolen secrets.
+    // Tests and docs that only ship (a docs deploy script pushing with GITHUB_TOKEN) are
+    // not the package spreading itself.
     let worm_facts: BTreeSet<&str> = hits
         .iter()
-        .filter(|h| h.signal.id == "worm-behaviour")
+        .filter(|h| {
+            h.signal.id == "worm-behaviour" && (h.phase == Phase::InstallTime || !is_auxiliary(&h.path))
+        })
         .map(|h| h.message.split_once(' ').map_or(h.message.as_str(), |(_, what)| what))
         .collect();
 
@@ -149,8 +153,10 @@ pub fn score(analysis: &Analysis, extra: &[Hit]) -> Verdict {
         h.signal.id == "dynamic-code" && h.phase == Phase::InstallTime && h.severity >= Severity::Medium
     });
     rule(install_eval && install(Capability::Network), "install-time code fetches code and evaluates it");
+    // In one file: a vendored CI image script piping rustup into sh and a test runner's
+    // `setsid` elsewhere are not one dropper.
     rule(
-        hits.iter().any(|h| h.signal.id == "download-and-execute") && has(Capability::HiddenProcess),
+        same_file(&hits, "download-and-execute", Capability::HiddenProcess),
         "downloads a program and starts it hidden or detached",
     );
     // In one file: a bundle's eval and an obfuscated file elsewhere are not one program.

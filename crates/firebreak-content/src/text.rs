@@ -224,9 +224,27 @@ impl Rule {
 
 const MAX_HITS_PER_SIGNAL: usize = 20;
 
+/// Whether a whole line is a comment in the file's language. Comments do not run: a CI
+/// script's note that it is "used by .github/workflows/wheels.yml" is not a worm.
+fn is_comment_line(path: &str, line: &str) -> bool {
+    let line = line.trim_start();
+    let lower_path = path.to_ascii_lowercase();
+    if [".bat", ".cmd"].iter().any(|e| lower_path.ends_with(e)) {
+        let lower = line.to_ascii_lowercase();
+        return lower.starts_with("rem ") || lower.starts_with("@rem ") || line.starts_with("::");
+    }
+    if [".sh", ".bash", ".command", ".ps1", ".py", ".pyw"].iter().any(|e| lower_path.ends_with(e)) {
+        return line.starts_with('#');
+    }
+    line.starts_with("//") || line.starts_with("/*") || line.starts_with("* ")
+}
+
 fn scan_lines(path: &str, text: &str, rules: &[Rule], out: &mut FileReport) {
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for (n, line) in text.lines().enumerate() {
+        if is_comment_line(path, line) {
+            continue;
+        }
         let line_no = u32::try_from(n + 1).unwrap_or(u32::MAX);
         // Very long lines are minified code or data; a window keeps this linear.
         let window = line.get(..line.len().min(64 * 1024)).unwrap_or(line);
