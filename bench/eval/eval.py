@@ -122,7 +122,8 @@ def guarddog_version(gd):
 
 def guarddog(gd, version, gd_cache, eco, path, timeout, jobs):
     """GuardDog's result for one archive, from the cache (keyed by content sha256 and GuardDog
-    version) or from a scan that is then cached. Errors are not cached, so a re-run retries them."""
+    version) or from a scan that is then cached. A scan killed by a signal is not cached, so a
+    re-run retries it."""
     key = gd_cache / f"{content_key(path)}-guarddog-{version}-{eco}.json"
     if key.exists():
         return json.loads(key.read_text())
@@ -136,7 +137,8 @@ def guarddog(gd, version, gd_cache, eco, path, timeout, jobs):
             d = json.loads(stdout)
         except ValueError:
             entry.update(label="error", hits={}, issues=None, stderr=stderr.strip()[-300:])
-            return entry
+            if rc < 0:  # killed: worth retrying; a refusal (symlink out of the archive) is not
+                return entry
         # A rule hit is a non-empty result: a list of findings (source rules) or a message.
         hits = {rule: (len(v) if isinstance(v, (list, dict)) else 1) for rule, v in (d.get("results") or {}).items() if v}
         entry.update(label=(d.get("risk_score") or {}).get("label") or "none", hits=hits, issues=d.get("issues"),
@@ -184,6 +186,8 @@ def full_report(rows, fb_version, gd_version, started, load_start):
           f"GuardDog: {gd_version}, `guarddog <npm|pypi> scan <archive> --output-format json`, one process per archive, "
           f"up to {jobs} side by side; results cached by archive sha256 and GuardDog version"
           + (f", scanned {when[0]} to {when[-1]}, 1-minute load average {min(loads):.1f}-{max(loads):.1f} (mean {sum(loads) / len(loads):.1f}) while scanning." if loads else "."),
+          "Refresh (GuardDog's side comes from its cache, so this takes seconds plus a release build): "
+          "`CACHE=<archive cache> GUARDDOG=<guarddog binary> REPORT=bench/results/content-eval-guarddog-full.md bench/eval/run.sh`.", "",
           "GuardDog cannot reach its metadata sources from this machine (no network but the registries), so its "
           "metadata rules see only the archive; its source-code rules (Semgrep and YARA) all run.", "",
           "Flagged: firebreak verdict `malicious` (in brackets: `malicious` or `suspicious`); GuardDog any rule hit "
@@ -202,6 +206,10 @@ def full_report(rows, fb_version, gd_version, started, load_start):
         gd_col = f"{rate(sum(map(gd_flag, gd_ok)), len(gd_ok))} ({sum(map(gd_threat, gd_ok))})" if g else "not run"
         md.append(f"| {title} | {len(sub)} | {c['clean']} / {c['suspicious']} / {c['malicious']} / {c['error']} | "
                   f"{rate(sum(map(fb_flag, sub)), len(sub))} ({sum(map(fb_any, sub))}) | {gd_col} | {labels or '-'} | {len(g) - len(gd_ok)} |")
+    for r in gd_rows:
+        if r["gd"]["label"] in ("timeout", "error"):
+            why = (r["gd"].get("stderr") or "").splitlines()[-1:] or ["killed after the time limit"]
+            md.append(f"\nGuardDog {r['gd']['label']} on {r['file']}: {re.sub(r'(?<![.\w])/\S*/', '', why[0])[:200]}")
     rec, neg = by["reconstructions"], by["negatives"]
     md += ["", "## Detection", "",
            "Reconstructions are the positives, hard negatives the negatives; the popular packages are taken as benign "

@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| firebreak_fuzz::archive(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| firebreak_fuzz_content::archive(data));
