@@ -209,7 +209,8 @@ def full_report(rows, fb_version, gd_version, started, load_start):
     for r in gd_rows:
         if r["gd"]["label"] in ("timeout", "error"):
             why = (r["gd"].get("stderr") or "").splitlines()[-1:] or ["killed after the time limit"]
-            md.append(f"\nGuardDog {r['gd']['label']} on {r['file']}: {re.sub(r'(?<![.\w])/\S*/', '', why[0])[:200]}")
+            why = re.sub(r"(?<![.\w])/\S*/", "", why[0])[:200]  # no path of this machine
+            md.append(f"\nGuardDog {r['gd']['label']} on {r['file']}: {why}")
     rec, neg = by["reconstructions"], by["negatives"]
     md += ["", "## Detection", "",
            "Reconstructions are the positives, hard negatives the negatives; the popular packages are taken as benign "
