@@ -136,9 +136,11 @@ def guarddog(gd, version, gd_cache, eco, path, timeout, jobs):
         try:
             d = json.loads(stdout)
         except ValueError:
+            d = None
             entry.update(label="error", hits={}, issues=None, stderr=stderr.strip()[-300:])
             if rc < 0:  # killed: worth retrying; a refusal (symlink out of the archive) is not
                 return entry
+    if rc is not None and d is not None:
         # A rule hit is a non-empty result: a list of findings (source rules) or a message.
         hits = {rule: (len(v) if isinstance(v, (list, dict)) else 1) for rule, v in (d.get("results") or {}).items() if v}
         entry.update(label=(d.get("risk_score") or {}).get("label") or "none", hits=hits, issues=d.get("issues"),
