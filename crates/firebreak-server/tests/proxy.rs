@@ -147,6 +147,13 @@ async fn start_with(fx: FixtureRegistry, setup: Setup) -> Running {
     }
 }
 
+/// A recorded npm tarball of the fixture registry (the bytes its packument's digests are of).
+fn recorded(name: &str, version: &str) -> Vec<u8> {
+    let path =
+        firebreak_test::registry_fixtures().join(format!("registry.npmjs.org/{name}/-/{name}-{version}.tgz"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 fn stand_in(name: &str, version: &str) -> Vec<u8> {
     format!("stand-in artifact bytes of {name}@{version}\n").into_bytes()
 }
@@ -224,10 +231,10 @@ async fn axios_with_a_three_day_cooldown_resolves_to_1_14_0() {
     assert!(run.fx.requests_to("/registry.npmjs.org/axios/-/axios-1.14.1.tgz").is_empty(), "never fetched");
 
     // The allowed one is fetched, verified and served.
-    run.fx.set_document("/registry.npmjs.org/axios/-/axios-1.14.0.tgz", stand_in("axios", "1.14.0"));
+    run.fx.set_document("/registry.npmjs.org/axios/-/axios-1.14.0.tgz", recorded("axios", "1.14.0"));
     let r = run.get("/npm/axios/-/axios-1.14.0.tgz").await;
     assert_eq!(r.status(), 200);
-    assert_eq!(r.bytes().await.unwrap().as_ref(), stand_in("axios", "1.14.0"));
+    assert_eq!(r.bytes().await.unwrap().as_ref(), recorded("axios", "1.14.0"));
 
     // A version document by version and by dist-tag.
     assert_eq!(run.json("/npm/axios/latest").await["version"], "1.14.0");
@@ -318,7 +325,7 @@ async fn the_allow_list_lets_a_version_through() {
     let kept = versions(&full);
     assert!(kept.contains(&"1.14.1".to_owned()) && !kept.contains(&"0.30.4".to_owned()), "{kept:?}");
     assert_eq!(full["dist-tags"]["latest"], "1.14.1");
-    run.fx.set_document("/registry.npmjs.org/axios/-/axios-1.14.1.tgz", stand_in("axios", "1.14.1"));
+    run.fx.set_document("/registry.npmjs.org/axios/-/axios-1.14.1.tgz", recorded("axios", "1.14.1"));
     assert_eq!(run.get("/npm/axios/-/axios-1.14.1.tgz").await.status(), 200);
     let lines = run.audit_lines();
     let line = lines.iter().find(|l| l["version"] == "1.14.1").expect("audited");
@@ -342,10 +349,10 @@ async fn an_integrity_mismatch_is_never_served_nor_cached() {
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert_eq!(lines[0]["decision"], "blocked");
     assert_eq!(lines[0]["rule"], "integrity-mismatch");
-    run.fx.set_document(path, stand_in("axios", "1.13.2"));
+    run.fx.set_document(path, recorded("axios", "1.13.2"));
     let r = run.get("/npm/axios/-/axios-1.13.2.tgz").await;
     assert_eq!(r.status(), 200);
-    assert_eq!(r.bytes().await.unwrap().as_ref(), stand_in("axios", "1.13.2"));
+    assert_eq!(r.bytes().await.unwrap().as_ref(), recorded("axios", "1.13.2"));
     // Now cached: served without upstream, and still verified.
     let before = run.fx.requests_to(path).len();
     assert_eq!(run.get("/npm/axios/-/axios-1.13.2.tgz").await.status(), 200);
@@ -691,10 +698,10 @@ async fn tls_serving_and_an_extra_ca_for_the_upstream() {
         format!("http://{addr}/npm/axios/-/axios-1.14.0.tgz")
     );
     // The tarball goes through both proxies, verified by each.
-    front.fx.set_document("/registry.npmjs.org/axios/-/axios-1.14.0.tgz", stand_in("axios", "1.14.0"));
+    front.fx.set_document("/registry.npmjs.org/axios/-/axios-1.14.0.tgz", recorded("axios", "1.14.0"));
     let r = client.get(format!("http://{addr}/npm/axios/-/axios-1.14.0.tgz")).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(r.bytes().await.unwrap().as_ref(), stand_in("axios", "1.14.0"));
+    assert_eq!(r.bytes().await.unwrap().as_ref(), recorded("axios", "1.14.0"));
 
     let distrusting = chained(None).router();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
