@@ -151,7 +151,7 @@ async fn start_with(fx: FixtureRegistry, setup: Setup) -> Running {
 fn recorded(name: &str, version: &str) -> Vec<u8> {
     let path =
         firebreak_test::registry_fixtures().join(format!("registry.npmjs.org/{name}/-/{name}-{version}.tgz"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    fs_err::read(&path).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn stand_in(name: &str, version: &str) -> Vec<u8> {
