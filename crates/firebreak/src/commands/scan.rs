@@ -6,7 +6,7 @@ use firebreak_analysis::InventoryAnalyzer;
 use firebreak_analysis::hygiene::Hygiene;
 use std::collections::BTreeMap;
 
-use firebreak_core::{Ecosystem, FileLocation, Finding, Inventory, PackageId, PackageSource};
+use firebreak_core::{Ecosystem, FileLocation, Finding, Inventory, Package, PackageId, PackageSource};
 use firebreak_policy::{Date, Policy};
 use firebreak_report::{InputError, RegistryInfo, Report};
 use miette::{IntoDiagnostic, WrapErr};
@@ -75,6 +75,37 @@ pub(super) fn run(args: &ScanArgs, progress: bool) -> miette::Result<ExitStatus>
     Ok(status)
 }
 
+/// Every lockfile entry of one package version, with where it is written.
+type Places = Vec<(PackageId, Option<FileLocation>)>;
+
+/// Each distinct registry package version of the inventory that the policy scans (Go
+/// modules have no registry document), with every entry that resolves to it, so that one
+/// check per version yields findings on each of its lockfile places.
+fn registry_versions<'i>(policy: &Policy, inventory: &'i Inventory) -> Vec<(&'i Package, Places)> {
+    let mut index: BTreeMap<(Ecosystem, &str, &str), usize> = BTreeMap::new();
+    let mut groups: Vec<(&Package, Places)> = Vec::new();
+    for (i, p) in inventory.packages.iter().enumerate() {
+        if p.ecosystem == Ecosystem::Go
+            || !matches!(p.source, PackageSource::Registry { .. })
+            || !policy.scans(p.ecosystem)
+            || p.version.is_empty()
+        {
+            continue;
+        }
+        let slot = *index.entry((p.ecosystem, &p.name, &p.version)).or_insert_with(|| {
+            groups.push((p, Vec::new()));
+            groups.len() - 1
+        });
+        let location = FileLocation {
+            path: inventory.lockfiles.get(p.lockfile.index()).map(|l| l.path.clone()).unwrap_or_default(),
+            line: p.location.map(|l| l.line),
+            column: p.location.map(|l| l.column),
+        };
+        groups[slot].1.push((PackageId(i as u32), Some(location)));
+    }
+    groups
+}
+
 /// The registry signals for every registry package of the inventory: one check per
 /// distinct package version, its findings attached to every entry of it.
 fn registry_findings(
@@ -85,35 +116,17 @@ fn registry_findings(
     db: &firebreak_advisory::Database,
     findings: &mut Vec<Finding>,
 ) -> miette::Result<RegistryInfo> {
-    let mut index: BTreeMap<(Ecosystem, &str, &str), usize> = BTreeMap::new();
-    let mut targets: Vec<Target> = Vec::new();
-    let mut places: Vec<Vec<(PackageId, Option<FileLocation>)>> = Vec::new();
-    for (i, p) in inventory.packages.iter().enumerate() {
-        let registry_source = matches!(p.source, PackageSource::Registry { .. });
-        if p.ecosystem == Ecosystem::Go
-            || !registry_source
-            || !policy.scans(p.ecosystem)
-            || p.version.is_empty()
-        {
-            continue;
-        }
-        let slot = *index.entry((p.ecosystem, &p.name, &p.version)).or_insert_with(|| {
-            targets.push(Target {
-                ecosystem: p.ecosystem,
-                name: p.name.clone(),
-                version: p.version.clone(),
-                lockfile_hashes: p.hashes.clone(),
-            });
-            places.push(Vec::new());
-            targets.len() - 1
-        });
-        let location = FileLocation {
-            path: inventory.lockfiles.get(p.lockfile.index()).map(|l| l.path.clone()).unwrap_or_default(),
-            line: p.location.map(|l| l.line),
-            column: p.location.map(|l| l.column),
-        };
-        places[slot].push((PackageId(i as u32), Some(location)));
-    }
+    let groups = registry_versions(policy, inventory);
+    let targets: Vec<Target> = groups
+        .iter()
+        .map(|(p, _)| Target {
+            ecosystem: p.ecosystem,
+            name: p.name.clone(),
+            version: p.version.clone(),
+            lockfile_hashes: p.hashes.clone(),
+        })
+        .collect();
+    let places: Vec<Places> = groups.into_iter().map(|(_, places)| places).collect();
     let project_dir = args.input.paths.iter().find(|p| p.is_dir()).map(|p| p.as_std_path());
     let registries = super::registry::registries(&args.registry, project_dir)?;
     let fixes =
@@ -138,33 +151,16 @@ fn content_findings(
     inventory: &Inventory,
     findings: &mut Vec<Finding>,
 ) -> miette::Result<firebreak_report::ContentInfo> {
-    let mut index: BTreeMap<(Ecosystem, &str, &str), usize> = BTreeMap::new();
-    let mut targets: Vec<ContentTarget> = Vec::new();
-    let mut places: Vec<Vec<(PackageId, Option<FileLocation>)>> = Vec::new();
-    for (i, p) in inventory.packages.iter().enumerate() {
-        if p.ecosystem == Ecosystem::Go
-            || !matches!(p.source, PackageSource::Registry { .. })
-            || !policy.scans(p.ecosystem)
-            || p.version.is_empty()
-        {
-            continue;
-        }
-        let slot = *index.entry((p.ecosystem, &p.name, &p.version)).or_insert_with(|| {
-            targets.push(ContentTarget {
-                ecosystem: p.ecosystem,
-                name: p.name.clone(),
-                version: p.version.clone(),
-            });
-            places.push(Vec::new());
-            targets.len() - 1
-        });
-        let location = FileLocation {
-            path: inventory.lockfiles.get(p.lockfile.index()).map(|l| l.path.clone()).unwrap_or_default(),
-            line: p.location.map(|l| l.line),
-            column: p.location.map(|l| l.column),
-        };
-        places[slot].push((PackageId(i as u32), Some(location)));
-    }
+    let groups = registry_versions(policy, inventory);
+    let targets: Vec<ContentTarget> = groups
+        .iter()
+        .map(|(p, _)| ContentTarget {
+            ecosystem: p.ecosystem,
+            name: p.name.clone(),
+            version: p.version.clone(),
+        })
+        .collect();
+    let places: Vec<Places> = groups.into_iter().map(|(_, places)| places).collect();
     let project_dir = args.input.paths.iter().find(|p| p.is_dir()).map(|p| p.as_std_path());
     let registries = super::registry::registries(&args.registry, project_dir)?;
     super::check::content_findings(&registries, &targets, &places, policy, findings)
