@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use firebreak_core::{Ecosystem, FileLocation, Finding, Inventory, Package, PackageId, PackageSource};
 use firebreak_policy::{Date, Policy};
+use firebreak_registry::Registries;
 use firebreak_report::{InputError, RegistryInfo, Report};
 use miette::{IntoDiagnostic, WrapErr};
 
@@ -28,12 +29,21 @@ pub(super) fn run(args: &ScanArgs, progress: bool) -> miette::Result<ExitStatus>
     let mut findings: Vec<Finding> = Vec::new();
     let (opened, database) = super::advisories::findings(args.db.as_deref(), inventory, now, &mut findings)?;
     Hygiene::new(policy.hygiene.allowed_hosts.iter().cloned()).analyze(inventory, &mut findings);
-    let registry = if args.no_registry || !policy.registry.enabled {
-        None
-    } else {
-        Some(registry_findings(args, &policy, inventory, now, &opened.db, &mut findings)?)
-    };
+    let signals = !args.no_registry && policy.registry.enabled;
     let deep = args.deep || policy.content.deep;
+    // One set of registry clients (configuration read, HTTP client built) for both passes.
+    let registries = if signals || (deep && !args.no_registry) {
+        let project_dir = args.input.paths.iter().find(|p| p.is_dir()).map(|p| p.as_std_path());
+        Some(super::registry::registries(&args.registry, project_dir)?)
+    } else {
+        None
+    };
+    let registry = match &registries {
+        Some(registries) if signals => {
+            Some(registry_findings(args, registries, &policy, inventory, now, &opened.db, &mut findings)?)
+        }
+        _ => None,
+    };
     let content = if !deep {
         None
     } else if args.no_registry {
@@ -42,8 +52,10 @@ pub(super) fn run(args: &ScanArgs, progress: bool) -> miette::Result<ExitStatus>
             "`--deep` needs the registry: package contents were not analysed (`--no-registry`)",
         );
         None
+    } else if let Some(registries) = &registries {
+        Some(content_findings(registries, &policy, inventory, &mut findings)?)
     } else {
-        Some(content_findings(args, &policy, inventory, &mut findings)?)
+        None
     };
 
     let evaluation = policy.evaluate(inventory, &findings, today);
@@ -110,6 +122,7 @@ fn registry_versions<'i>(policy: &Policy, inventory: &'i Inventory) -> Vec<(&'i 
 /// distinct package version, its findings attached to every entry of it.
 fn registry_findings(
     args: &ScanArgs,
+    registries: &Registries,
     policy: &Policy,
     inventory: &Inventory,
     now: Timestamp,
@@ -127,11 +140,9 @@ fn registry_findings(
         })
         .collect();
     let places: Vec<Places> = groups.into_iter().map(|(_, places)| places).collect();
-    let project_dir = args.input.paths.iter().find(|p| p.is_dir()).map(|p| p.as_std_path());
-    let registries = super::registry::registries(&args.registry, project_dir)?;
     let fixes =
         |eco, name: &str, prev: &str, version: &str| super::advisories::fixes(db, eco, name, prev, version);
-    let outcomes = registry_signals::run(&registries, &targets, policy, now, &fixes)
+    let outcomes = registry_signals::run(registries, &targets, policy, now, &fixes)
         .map_err(|e| miette::miette!("{e}"))?;
     Ok(super::check::attach(
         &targets,
@@ -146,7 +157,7 @@ fn registry_findings(
 /// Content analysis of every registry package version of the inventory (as for the
 /// registry signals), its verdicts attached to every entry of the version.
 fn content_findings(
-    args: &ScanArgs,
+    registries: &Registries,
     policy: &Policy,
     inventory: &Inventory,
     findings: &mut Vec<Finding>,
@@ -161,9 +172,7 @@ fn content_findings(
         })
         .collect();
     let places: Vec<Places> = groups.into_iter().map(|(_, places)| places).collect();
-    let project_dir = args.input.paths.iter().find(|p| p.is_dir()).map(|p| p.as_std_path());
-    let registries = super::registry::registries(&args.registry, project_dir)?;
-    super::check::content_findings(&registries, &targets, &places, policy, findings)
+    super::check::content_findings(registries, &targets, &places, policy, findings)
 }
 
 /// The policy named by `--config`, else `firebreak.toml` beside the first input, else
