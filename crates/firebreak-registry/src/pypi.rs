@@ -477,6 +477,188 @@ fn apply_simple(
     history.warnings.extend(r.warnings);
 }
 
+/// Reads a PEP 691 project page on its own (what a proxy in front of the simple API sees):
+/// one release per version the file names give, published at its earliest file's PEP 700
+/// `upload-time`, yanked when every file is, attested (PEP 740 `provenance`) when every file
+/// is, with the files' sha256 digests. Also returns, for each entry of `files` in order,
+/// the release it belongs to (`None` when its name gives no version).
+///
+/// The simple API has no owners, dependencies or per-release metadata: the signals that
+/// need them see "unknown", never a change.
+pub fn parse_simple_page(name: &str, doc: &Map<String, Value>) -> (PackageHistory, Vec<Option<String>>) {
+    let mut r = Reader::default();
+    let mut history = PackageHistory {
+        ecosystem: Some(Ecosystem::PyPI),
+        name: r.str(doc, "name", "$").unwrap_or(name).to_owned(),
+        ..PackageHistory::default()
+    };
+    let project = normalize_name(&history.name).unwrap_or_else(|_| history.name.to_ascii_lowercase());
+    // PEP 700 `versions` spells each release as it was uploaded; a wheel's name carries the
+    // normalised form (`1.0rc1` for `1.0.0-rc.1`), so files are matched by parsed value.
+    let listed: Vec<(String, Option<Version>)> = r
+        .arr(doc, "versions", "$")
+        .unwrap_or_default()
+        .iter()
+        .filter_map(Value::as_str)
+        .map(|v| (v.to_owned(), Version::parse(Ecosystem::PyPI, v).ok()))
+        .collect();
+    let listed_text: Vec<&str> = listed.iter().map(|(v, _)| v.as_str()).collect();
+    let mut per_file = Vec::new();
+    // version → (earliest upload, every file yanked, a yank reason, provenance per file)
+    struct Acc {
+        published: Option<firebreak_core::Timestamp>,
+        all_yanked: bool,
+        reason: Option<String>,
+        provenance: Vec<Option<String>>,
+        hashes: Vec<Hash>,
+    }
+    let mut releases: Vec<(String, Acc)> = Vec::new();
+    for (i, file) in r.arr(doc, "files", "$").unwrap_or_default().iter().enumerate() {
+        let path = format!("$.files[{i}]");
+        let Value::Object(file) = file else {
+            r.warn(&path, "expected an object");
+            per_file.push(None);
+            continue;
+        };
+        let Some(filename) = r.str(file, "filename", &path) else {
+            per_file.push(None);
+            continue;
+        };
+        let Some(found) = version_from_filename(&project, filename, &listed_text) else {
+            r.warn(&path, format!("no version in the file name `{filename}`"));
+            per_file.push(None);
+            continue;
+        };
+        let parsed = Version::parse(Ecosystem::PyPI, &found).ok();
+        let version = listed
+            .iter()
+            .find(|(text, v)| *text == found || (parsed.is_some() && *v == parsed))
+            .map_or(found, |(text, _)| text.clone());
+        per_file.push(Some(version.clone()));
+        let index = match releases.iter().position(|(v, _)| *v == version) {
+            Some(index) => index,
+            None => {
+                releases.push((
+                    version,
+                    Acc {
+                        published: None,
+                        all_yanked: true,
+                        reason: None,
+                        provenance: Vec::new(),
+                        hashes: Vec::new(),
+                    },
+                ));
+                releases.len() - 1
+            }
+        };
+        let Some((_, acc)) = releases.get_mut(index) else { continue };
+        if let Some(t) = r.time(file, "upload-time", &path) {
+            acc.published = Some(acc.published.map_or(t, |p| p.min(t)));
+        }
+        // PEP 592: `false`, `true`, or the reason as a string.
+        match file.get("yanked") {
+            Some(Value::String(why)) => {
+                if acc.reason.is_none() && !why.is_empty() {
+                    acc.reason = Some(why.clone());
+                }
+            }
+            Some(Value::Bool(true)) => {}
+            _ => acc.all_yanked = false,
+        }
+        acc.provenance.push(file.get("provenance").and_then(Value::as_str).map(str::to_owned));
+        if let Some(hashes) = r.obj(file, "hashes", &path)
+            && let Some(sha) = r.str(hashes, "sha256", &join(&path, "hashes"))
+        {
+            acc.hashes.push(Hash::hex(HashAlgorithm::Sha256, sha));
+        }
+    }
+    for (version, acc) in releases {
+        let mut release = Release {
+            parsed: Version::parse(Ecosystem::PyPI, &version).ok(),
+            version,
+            published: acc.published,
+            hashes: acc.hashes,
+            yanked: acc.all_yanked.then(|| acc.reason.unwrap_or_default()),
+            ..Release::default()
+        };
+        // The weakest file decides, as for the JSON API (see `apply_simple`).
+        if !acc.provenance.is_empty() && acc.provenance.iter().all(Option::is_some) {
+            release.trust = Trust {
+                level: TrustLevel::TrustedPublisher,
+                publisher: None,
+                attestation_url: acc.provenance.first().cloned().flatten(),
+                identity: None,
+            };
+        }
+        history.releases.push(release);
+    }
+    history.created = history.releases.iter().filter_map(|x| x.published).min();
+    history.warnings = r.warnings;
+    (history, per_file)
+}
+
+/// File name endings of the distributions PyPI has held, longest first so that `.tar.gz`
+/// wins over `.gz`.
+const DIST_SUFFIXES: &[&str] = &[
+    ".tar.gz", ".tar.bz2", ".tar.xz", ".tar.Z", ".tar", ".tgz", ".tbz", ".zip", ".egg", ".exe", ".msi",
+    ".rpm", ".dmg", ".deb",
+];
+
+/// The version a distribution's file name carries, for the project whose normalised name
+/// is `project`: a wheel's second field (`name-1.0-py3-none-any.whl`), else what follows
+/// the project name in an sdist or legacy binary (`Name.Dotted-1.0.tar.gz`,
+/// `name-1.0-py2.7.egg`, `name-1.0.win32.exe`). `known` (PEP 700 `versions`) settles the
+/// names where the version's end is ambiguous. `None` when the name is not a
+/// distribution of `project`.
+pub fn version_from_filename(project: &str, filename: &str, known: &[&str]) -> Option<String> {
+    if let Some(stem) = filename.strip_suffix(".whl") {
+        // `{name}-{version}(-{build})?-{python}-{abi}-{platform}`; the name's own `-` are
+        // escaped as `_` in wheels.
+        let parts: Vec<&str> = stem.split('-').collect();
+        if !(5..=6).contains(&parts.len()) {
+            return None;
+        }
+        let (name, version) = (parts.first()?, parts.get(1)?);
+        return (normalize_name(name).ok()? == project && !version.is_empty()).then(|| (*version).to_owned());
+    }
+    let lower = filename.to_ascii_lowercase();
+    let suffix = DIST_SUFFIXES.iter().find(|s| lower.ends_with(&s.to_ascii_lowercase()))?;
+    let stem = filename.get(..filename.len() - suffix.len())?;
+    // The name may itself hold `-` (old sdists kept the name as written): try each split.
+    for (i, _) in stem.match_indices('-') {
+        let (name, rest) = (stem.get(..i)?, stem.get(i + 1..)?);
+        if normalize_name(name).ok().as_deref() != Some(project) || rest.is_empty() {
+            continue;
+        }
+        let sdist = matches!(
+            *suffix,
+            ".tar.gz" | ".tar.bz2" | ".tar.xz" | ".tar.Z" | ".tar" | ".tgz" | ".tbz" | ".zip"
+        );
+        let parses = |v: &str| Version::parse(Ecosystem::PyPI, v).is_ok();
+        if sdist && parses(rest) {
+            return Some(rest.to_owned());
+        }
+        if *suffix == ".egg"
+            && let Some(first) = rest.split('-').next()
+            && parses(first)
+        {
+            return Some(first.to_owned());
+        }
+        // `1.0.win32` / `1.0.linux-x86_64` (bdist_wininst, bdist_dumb): the longest listed
+        // version the rest starts with.
+        let listed = known
+            .iter()
+            .filter(|v| {
+                rest.strip_prefix(**v).is_some_and(|after| after.is_empty() || after.starts_with(['-', '.']))
+            })
+            .max_by_key(|v| v.len());
+        if let Some(v) = listed {
+            return Some((*v).to_owned());
+        }
+    }
+    None
+}
+
 /// Reads a PEP 740 provenance object's publishers.
 pub fn parse_provenance(doc: &Map<String, Value>) -> Vec<PypiPublisher> {
     let mut out = Vec::new();
@@ -512,6 +694,71 @@ mod tests {
         );
         assert_eq!(parse_requirement("pytest; extra == \"dev\""), None);
         assert_eq!(parse_requirement("tqdm"), Some(("tqdm".into(), "*".into())));
+    }
+
+    #[test]
+    fn versions_from_file_names() {
+        let v = |project: &str, file: &str| version_from_filename(project, file, &[]);
+        assert_eq!(v("detectkit", "detectkit-1.4.2-py3-none-any.whl").as_deref(), Some("1.4.2"));
+        assert_eq!(
+            v("zope-interface", "zope.interface-6.0-cp311-cp311-manylinux_2_17_x86_64.whl").as_deref(),
+            Some("6.0")
+        );
+        assert_eq!(v("foo-bar", "foo_bar-1.0rc1-1-py3-none-any.whl").as_deref(), Some("1.0rc1"));
+        assert_eq!(v("foo-bar", "Foo-Bar-2.0.tar.gz").as_deref(), Some("2.0"));
+        assert_eq!(v("foo-bar", "foo_bar-2.0.post1.zip").as_deref(), Some("2.0.post1"));
+        assert_eq!(v("foo", "foo-1.0-1.tar.gz").as_deref(), Some("1.0-1"));
+        assert_eq!(v("foo", "foo-0.9-py2.7.egg").as_deref(), Some("0.9"));
+        // Another project's file, a wheel with too few fields, an unknown extension.
+        assert_eq!(v("foo", "foo-bar-1.0.tar.gz"), None);
+        assert_eq!(v("foo", "bar-1.0-py3-none-any.whl"), None);
+        assert_eq!(v("foo", "foo-1.0-any.whl"), None);
+        assert_eq!(v("foo", "foo-1.0.txt"), None);
+        assert_eq!(v("foo", "foo-.tar.gz"), None);
+        // A legacy Windows installer: the listed versions settle where the version ends.
+        assert_eq!(v("foo", "foo-1.0.win32.exe"), None);
+        assert_eq!(
+            version_from_filename("foo", "foo-1.0.1.win-amd64-py2.7.exe", &["1.0", "1.0.1"]).as_deref(),
+            Some("1.0.1")
+        );
+    }
+
+    #[test]
+    fn simple_pages_become_histories() {
+        let doc = serde_json::json!({
+            "meta": {"api-version": "1.1"},
+            "name": "Demo",
+            "versions": ["1.0.0", "2.0", "3.0"],
+            "files": [
+                {"filename": "demo-1.0-py3-none-any.whl", "url": "a", "hashes": {"sha256": "aa"},
+                 "upload-time": "2026-01-02T00:00:00Z", "yanked": false},
+                {"filename": "demo-1.0.tar.gz", "url": "b", "hashes": {"sha256": "bb"},
+                 "upload-time": "2026-01-01T00:00:00Z", "yanked": false},
+                {"filename": "demo-2.0.tar.gz", "url": "c", "hashes": {}, "yanked": "broken build",
+                 "provenance": "https://pypi.org/integrity/demo/2.0/demo-2.0.tar.gz/provenance"},
+                {"filename": "README.txt", "url": "d", "hashes": {}},
+                "junk",
+            ],
+        });
+        let Value::Object(doc) = doc else { unreachable!() };
+        let (history, files) = parse_simple_page("demo", &doc);
+        assert_eq!(history.name, "Demo");
+        assert_eq!(
+            files,
+            [Some("1.0.0".to_owned()), Some("1.0.0".to_owned()), Some("2.0".to_owned()), None, None]
+        );
+        let one = history.release("1.0.0").unwrap();
+        assert_eq!(one.published, Some(firebreak_core::Timestamp::parse("2026-01-01T00:00:00Z").unwrap()));
+        assert_eq!(one.hashes.len(), 2);
+        assert_eq!(one.yanked, None);
+        assert_eq!(one.trust.level, TrustLevel::None);
+        let two = history.release("2.0").unwrap();
+        assert_eq!(two.published, None);
+        assert_eq!(two.yanked.as_deref(), Some("broken build"));
+        assert_eq!(two.trust.level, TrustLevel::TrustedPublisher);
+        // A listed version without files is not a release anyone can install.
+        assert!(history.release("3.0").is_none());
+        assert_eq!(history.warnings.len(), 2, "{:?}", history.warnings);
     }
 
     #[test]
