@@ -590,9 +590,9 @@ fn clients_fail_while_the_upstream_is_down() {
 
 // ---------------------------------------------------------------------------------------
 // Through `firebreak proxy` with a three-day cooldown. The embedded advisories already
-// block axios 1.14.1 and plain-crypto-js; ms 2.1.3 and @tootallnate/once 3.0.0 are held
-// back by the cooldown alone. This build of the proxy serves npm only: pip and cargo run
-// through it once PyPI and crates.io are proxied (same drivers, `proxy.registries()`).
+// block axios 1.14.1 and plain-crypto-js; ms 2.1.3, @tootallnate/once 3.0.0 and detectkit
+// 1.4.3 are held back by the cooldown alone. cargo runs through it once crates.io is
+// proxied (same driver, `proxy.registries()`).
 
 const COOLDOWN: &str = "[registry]\nmin_release_age = \"3d\"\n";
 
@@ -706,6 +706,93 @@ fn an_upstream_outage_is_served_from_the_proxys_cache() {
         assert_eq!(installed.get("axios").map(String::as_str), Some("1.14.0"), "{outage:?}: {}", run.output);
         assert_eq!(installed.get("@tootallnate/once").map(String::as_str), Some("2.0.0"), "{outage:?}");
         // The answers came from the proxy: the upstream served nothing meanwhile.
+        assert!(up.requests().iter().all(|r| r.status != 200), "{outage:?}: {:?}", up.requests());
+    }
+    up.set_outage(Outage::None);
+}
+
+// ---------------------------------------------------------------------------------------
+// pip through the proxy
+
+#[test]
+fn pip_through_the_proxy_resolves_detectkit_to_the_release_older_than_the_cooldown() {
+    let up = upstream();
+    let proxy = start_proxy(&up, COOLDOWN);
+    let ws = Workspace::new();
+    let run = pip_install(&ws, &proxy.registries(), "detectkit");
+    run.assert_ok();
+    assert_eq!(pip_installed(&ws), ["detectkit-1.4.2"], "{}\nproxy:\n{}", run.output, proxy.stderr());
+    // pip asked the proxy for PEP 691 JSON, and the proxy asked the upstream the same way.
+    let asked = up.requests_to("/pypi.org/simple/detectkit/");
+    assert!(!asked.is_empty(), "{:?}", up.requests());
+    assert!(
+        asked.iter().all(|r| r.header("accept") == Some("application/vnd.pypi.simple.v1+json")),
+        "{asked:?}"
+    );
+    assert!(
+        up.requests().iter().all(|r| !r.path.ends_with("detectkit-1.4.3-py3-none-any.whl")),
+        "the young wheel was fetched: {:?}",
+        up.requests()
+    );
+}
+
+#[test]
+fn a_blocked_exact_pin_fails_in_pip_with_the_proxys_explanation() {
+    let up = upstream();
+    let proxy = start_proxy(&up, COOLDOWN);
+    let ws = Workspace::new();
+    let run = pip_install(&ws, &proxy.registries(), "detectkit==1.4.3");
+    run.assert_failed();
+    assert!(pip_installed(&ws).is_empty(), "{}", run.output);
+    // pip prints the yank reason of the exactly pinned release, then the reason phrase
+    // of the refused download: both are the proxy's sentence.
+    let output = run.output.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(names_the_cooldown(&output), "the rule is not named:\n{}", run.output);
+    assert!(output.contains("403"), "{}", run.output);
+    assert!(
+        output.contains("add \"detectkit@1.4.3\" to `allow` in the `[proxy]` table of firebreak.toml"),
+        "the exemption is not named:\n{}",
+        run.output
+    );
+    assert!(up.requests().iter().all(|r| !r.path.ends_with("detectkit-1.4.3-py3-none-any.whl")));
+    let audit = proxy.audit_log();
+    assert!(
+        audit.lines().any(|l| l.contains("\"decision\":\"blocked\"")
+            && l.contains("\"request\":\"artifact\"")
+            && l.contains("1.4.3")),
+        "no blocked download of detectkit 1.4.3 in the audit log:\n{audit}"
+    );
+}
+
+#[test]
+fn an_allow_listed_pypi_release_passes_the_cooldown() {
+    let up = upstream();
+    let proxy = start_proxy(&up, &cooldown_allowing(&["detectkit@1.4.3"]));
+    let ws = Workspace::new();
+    let run = pip_install(&ws, &proxy.registries(), "detectkit==1.4.3");
+    run.assert_ok();
+    assert_eq!(pip_installed(&ws), ["detectkit-1.4.3"], "{}", run.output);
+    let ws = Workspace::new();
+    let run = pip_install(&ws, &proxy.registries(), "detectkit");
+    run.assert_ok();
+    assert_eq!(pip_installed(&ws), ["detectkit-1.4.3"], "{}", run.output);
+}
+
+#[test]
+fn an_upstream_outage_is_served_to_pip_from_the_proxys_cache() {
+    let up = upstream();
+    let proxy = start_proxy(&up, COOLDOWN);
+    let reg = proxy.registries();
+    let ws = Workspace::new();
+    pip_install(&ws, &reg, "detectkit").assert_ok();
+
+    for outage in [Outage::Unavailable, Outage::Refused] {
+        up.set_outage(outage);
+        up.clear_log();
+        ws.forget_caches();
+        let run = pip_install(&ws, &reg, "detectkit");
+        run.assert_ok();
+        assert_eq!(pip_installed(&ws), ["detectkit-1.4.2"], "{outage:?}: {}", run.output);
         assert!(up.requests().iter().all(|r| r.status != 200), "{outage:?}: {:?}", up.requests());
     }
     up.set_outage(Outage::None);

@@ -9,6 +9,7 @@
 
 mod npm;
 pub mod ops;
+mod pypi;
 mod upstream;
 
 use std::collections::{BTreeMap, HashMap};
@@ -174,6 +175,8 @@ pub(crate) struct Inner {
     decided: Mutex<HashMap<(Ecosystem, String), Decided>>,
     /// Filtered npm packuments by (name, base URL, abbreviated).
     rendered: Mutex<HashMap<(String, String, bool), Arc<npm::Rendered>>>,
+    /// Decided PyPI project pages by normalised name.
+    pypi_pages: Mutex<HashMap<String, Arc<pypi::Page>>>,
 }
 
 /// The proxy: cheap to clone, shared by every connection.
@@ -245,6 +248,7 @@ impl Proxy {
                 audit,
                 decided: Mutex::new(HashMap::new()),
                 rendered: Mutex::new(HashMap::new()),
+                pypi_pages: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -421,6 +425,27 @@ impl Inner {
         map.insert(key, rendered);
     }
 
+    /// A PyPI page decided from this upstream body under the policy in force, less than
+    /// `decisions_for` ago.
+    fn pypi_page(&self, project: &str, digest: [u8; 32]) -> Option<Arc<pypi::Page>> {
+        let pages = self.pypi_pages.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let p = pages.get(project)?;
+        (p.digest == digest
+            && p.generation == self.generation()
+            && p.at.elapsed() < self.options.decisions_for)
+            .then(|| p.clone())
+    }
+
+    fn remember_pypi_page(&self, project: &str, page: Arc<pypi::Page>) {
+        let mut pages = self.pypi_pages.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Bounded like the npm renders: a few thousand pages, about the document limit.
+        let total: usize = pages.values().map(|p| p.size).sum::<usize>() + page.size;
+        if pages.len() >= 4096 || total > self.options.memory_cache_bytes {
+            pages.clear();
+        }
+        pages.insert(project.to_owned(), page);
+    }
+
     /// The decisions for a package document, recomputed when the document or the policy
     /// changed or `decisions_for` passed (releases age out of the cooldown).
     async fn decisions(
@@ -585,16 +610,20 @@ async fn route(inner: Arc<Inner>, request: axum::extract::Request) -> (&'static 
             ("metrics", r)
         }
         ["npm", rest @ ..] => npm::handle(&inner, &info, rest).await,
-        ["pypi", ..] | ["cargo", ..] => (
+        ["pypi", rest @ ..] => pypi::handle(&inner, &info, rest).await,
+        ["cargo", ..] => (
             "unsupported",
             text(
                 StatusCode::NOT_IMPLEMENTED,
-                "firebreak proxy: this build serves npm only; PyPI and crates.io are not proxied yet\n",
+                "firebreak proxy: this build serves npm and PyPI; crates.io is not proxied yet\n",
             ),
         ),
         _ => (
             "not-found",
-            text(StatusCode::NOT_FOUND, "firebreak proxy: no such route (npm is served under /npm/)\n"),
+            text(
+                StatusCode::NOT_FOUND,
+                "firebreak proxy: no such route (npm is served under /npm/, PyPI under /pypi/simple/)\n",
+            ),
         ),
     }
 }
