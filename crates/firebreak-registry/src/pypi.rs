@@ -5,7 +5,7 @@
 //! (`upload-time`), PEP 740 (`provenance` in the simple API, the integrity API's provenance
 //! objects), <https://docs.pypi.org/api/integrity/>.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use firebreak_core::{Ecosystem, Hash, HashAlgorithm, Version};
@@ -495,14 +495,11 @@ pub fn parse_simple_page(name: &str, doc: &Map<String, Value>) -> (PackageHistor
     let project = normalize_name(&history.name).unwrap_or_else(|_| history.name.to_ascii_lowercase());
     // PEP 700 `versions` spells each release as it was uploaded; a wheel's name carries the
     // normalised form (`1.0rc1` for `1.0.0-rc.1`), so files are matched by parsed value.
-    let listed: Vec<(String, Option<Version>)> = r
-        .arr(doc, "versions", "$")
-        .unwrap_or_default()
-        .iter()
-        .filter_map(Value::as_str)
-        .map(|v| (v.to_owned(), Version::parse(Ecosystem::PyPI, v).ok()))
-        .collect();
-    let listed_text: Vec<&str> = listed.iter().map(|(v, _)| v.as_str()).collect();
+    let listed_text: Vec<&str> =
+        r.arr(doc, "versions", "$").unwrap_or_default().iter().filter_map(Value::as_str).collect();
+    // Keyed by the normalised form (`1.0` and `1.0.0` are one version), so that grouping is
+    // linear in the page's size.
+    let listed: HashMap<String, &str> = listed_text.iter().map(|v| (canonical_version(v), *v)).collect();
     let mut per_file = Vec::new();
     // version → (earliest upload, every file yanked, a yank reason, provenance per file)
     struct Acc {
@@ -513,6 +510,7 @@ pub fn parse_simple_page(name: &str, doc: &Map<String, Value>) -> (PackageHistor
         hashes: Vec<Hash>,
     }
     let mut releases: Vec<(String, Acc)> = Vec::new();
+    let mut positions: HashMap<String, usize> = HashMap::new();
     for (i, file) in r.arr(doc, "files", "$").unwrap_or_default().iter().enumerate() {
         let path = format!("$.files[{i}]");
         let Value::Object(file) = file else {
@@ -529,28 +527,21 @@ pub fn parse_simple_page(name: &str, doc: &Map<String, Value>) -> (PackageHistor
             per_file.push(None);
             continue;
         };
-        let parsed = Version::parse(Ecosystem::PyPI, &found).ok();
-        let version = listed
-            .iter()
-            .find(|(text, v)| *text == found || (parsed.is_some() && *v == parsed))
-            .map_or(found, |(text, _)| text.clone());
+        let version = listed.get(&canonical_version(&found)).map_or(found, |v| (*v).to_owned());
         per_file.push(Some(version.clone()));
-        let index = match releases.iter().position(|(v, _)| *v == version) {
-            Some(index) => index,
-            None => {
-                releases.push((
-                    version,
-                    Acc {
-                        published: None,
-                        all_yanked: true,
-                        reason: None,
-                        provenance: Vec::new(),
-                        hashes: Vec::new(),
-                    },
-                ));
-                releases.len() - 1
-            }
-        };
+        let index = *positions.entry(version.clone()).or_insert_with(|| {
+            releases.push((
+                version,
+                Acc {
+                    published: None,
+                    all_yanked: true,
+                    reason: None,
+                    provenance: Vec::new(),
+                    hashes: Vec::new(),
+                },
+            ));
+            releases.len() - 1
+        });
         let Some((_, acc)) = releases.get_mut(index) else { continue };
         if let Some(t) = r.time(file, "upload-time", &path) {
             acc.published = Some(acc.published.map_or(t, |p| p.min(t)));
@@ -595,6 +586,24 @@ pub fn parse_simple_page(name: &str, doc: &Map<String, Value>) -> (PackageHistor
     history.created = history.releases.iter().filter_map(|x| x.published).min();
     history.warnings = r.warnings;
     (history, per_file)
+}
+
+/// A PEP 440 version as one string per value: normalised, trailing `.0` release segments
+/// dropped (`1.0.0` and `1.0` are equal). A version that does not parse stays as written.
+fn canonical_version(text: &str) -> String {
+    let Ok(parsed) = Version::parse(Ecosystem::PyPI, text) else { return text.to_owned() };
+    let normal = parsed.to_string();
+    let (epoch, rest) = match normal.split_once('!') {
+        Some((epoch, rest)) => (format!("{epoch}!"), rest),
+        None => (String::new(), normal.as_str()),
+    };
+    let end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+    // `2.0.post1`: the `.` before a letter belongs to the suffix.
+    let (mut release, tail) = rest.split_at(rest.get(..end).unwrap_or(rest).trim_end_matches('.').len());
+    while let Some(shorter) = release.strip_suffix(".0") {
+        release = shorter;
+    }
+    format!("{epoch}{release}{tail}")
 }
 
 /// File name endings of the distributions PyPI has held, longest first so that `.tar.gz`
@@ -721,6 +730,16 @@ mod tests {
             version_from_filename("foo", "foo-1.0.1.win-amd64-py2.7.exe", &["1.0", "1.0.1"]).as_deref(),
             Some("1.0.1")
         );
+    }
+
+    #[test]
+    fn versions_compare_by_value() {
+        assert_eq!(canonical_version("1.0.0"), canonical_version("1.0"));
+        assert_eq!(canonical_version("1.0.0-RC.1"), canonical_version("1.0rc1"));
+        assert_eq!(canonical_version("1!2.0.post0"), "1!2.post0");
+        assert_ne!(canonical_version("1.10"), canonical_version("1.1"));
+        assert_ne!(canonical_version("10.0"), canonical_version("1"));
+        assert_eq!(canonical_version("not a version"), "not a version");
     }
 
     #[test]
