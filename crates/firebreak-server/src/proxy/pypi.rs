@@ -539,7 +539,12 @@ async fn load(inner: &Arc<Inner>, info: &RequestInfo, project: &str) -> Load {
         let Value::Object(entry) = entry else { continue };
         let Some(filename) = entry.get("filename").and_then(Value::as_str) else { continue };
         // Only names that can be one path segment of the proxy's URL.
-        if filename.is_empty() || filename.contains(['/', '\\']) || filename.chars().any(char::is_control) {
+        if filename.is_empty()
+            || filename.len() > 255
+            || matches!(filename, "." | "..")
+            || filename.contains(['/', '\\'])
+            || filename.chars().any(char::is_control)
+        {
             continue;
         }
         let decision = match version.as_deref().and_then(|v| decisions.get(v)) {
