@@ -3,7 +3,8 @@
 //! Clients point their registry at it (`registry=http://HOST/npm/`, cargo's
 //! `sparse+http://HOST/cargo/index/`). For each document it
 //! fetches upstream (cached, revalidated, coalesced), decides every release with
-//! [`crate::decide`], removes the blocked ones, rewrites the download URLs to come back
+//! [`crate::decide`], removes the blocked ones (marks them yanked in a crates.io index
+//! file, see the `cargo` module), rewrites the download URLs to come back
 //! through the proxy, and refuses a blocked download with a 403 whose body names the rule
 //! and the exemption. It is a registry endpoint, not a TLS-intercepting man in the middle:
 //! it only ever fetches from the upstreams it was configured with.
