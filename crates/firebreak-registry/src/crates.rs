@@ -196,17 +196,27 @@ pub fn index_path(name: &str) -> Result<String, RegistryError> {
     })
 }
 
-fn download_url(dl: &str, name: &str, version: &str, cksum: Option<&str>) -> String {
+/// The download URL of a release from the index's `dl` (a template with `{crate}`,
+/// `{version}`, `{prefix}`, `{lowerprefix}` and `{sha256-checksum}` markers, or a base URL
+/// that gets `/{crate}/{version}/download` appended).
+pub fn download_url(dl: &str, name: &str, version: &str, cksum: Option<&str>) -> String {
     let markers = ["{crate}", "{version}", "{prefix}", "{lowerprefix}", "{sha256-checksum}"];
     if !markers.iter().any(|m| dl.contains(m)) {
         return format!("{}/{name}/{version}/download", dl.trim_end_matches('/'));
     }
-    let prefix =
-        index_path(name).ok().and_then(|p| p.rsplit_once('/').map(|(d, _)| d.to_owned())).unwrap_or_default();
+    // `{prefix}` keeps the name's case (`My/Cr` for `MyCrate`); `{lowerprefix}` and the
+    // index paths do not.
+    let prefix = match name.len() {
+        0 => String::new(),
+        1 => "1".to_owned(),
+        2 => "2".to_owned(),
+        3 => format!("3/{}", name.get(..1).unwrap_or_default()),
+        _ => format!("{}/{}", name.get(..2).unwrap_or_default(), name.get(2..4).unwrap_or_default()),
+    };
     dl.replace("{crate}", name)
         .replace("{version}", version)
-        .replace("{prefix}", &prefix)
         .replace("{lowerprefix}", &prefix.to_ascii_lowercase())
+        .replace("{prefix}", &prefix)
         .replace("{sha256-checksum}", cksum.unwrap_or_default())
 }
 
@@ -262,6 +272,11 @@ pub fn parse_index(name: &str, body: &[u8], dl: &str) -> PackageHistory {
         if r.bool(&obj, "yanked", &path) == Some(true) {
             release.yanked = Some(String::new());
         }
+        // Newer crates.io index entries carry their publish time (`2025-11-12T19:30:12Z`);
+        // older ones need the web API's `created_at`.
+        if obj.get("pubtime").is_some_and(|t| !t.is_null()) {
+            release.published = r.time(&obj, "pubtime", &path);
+        }
         if let Some(deps) = r.arr(&obj, "deps", &path) {
             for (i, dep) in deps.iter().enumerate() {
                 let dep_path = format!("{path}.deps[{i}]");
@@ -290,8 +305,10 @@ pub fn parse_index(name: &str, body: &[u8], dl: &str) -> PackageHistory {
     history
 }
 
-/// Merges one page of `/api/v1/crates/<name>/versions`; returns the next page's query.
-fn apply_versions(history: &mut PackageHistory, doc: &Map<String, Value>) -> Option<String> {
+/// Merges one page of `/api/v1/crates/<name>/versions` (publish times, publishers,
+/// trusted publishing, yanks) into a history read from the index; returns the next page's
+/// query (`?page=2&per_page=100`), when there is one.
+pub fn apply_versions(history: &mut PackageHistory, doc: &Map<String, Value>) -> Option<String> {
     let mut r = Reader::default();
     let mut by_version: BTreeMap<String, usize> =
         history.releases.iter().enumerate().map(|(i, x)| (x.version.clone(), i)).collect();
@@ -317,7 +334,10 @@ fn apply_versions(history: &mut PackageHistory, doc: &Map<String, Value>) -> Opt
                 }
             };
             let Some(release) = history.releases.get_mut(idx) else { continue };
-            release.published = r.time(v, "created_at", &path);
+            // An index `pubtime` stays when the API gives no time.
+            if let Some(created) = r.time(v, "created_at", &path) {
+                release.published = Some(created);
+            }
             if let Some(by) = r.obj(v, "published_by", &path) {
                 let by_path = join(&path, "published_by");
                 if let Some(login) = r.str(by, "login", &by_path) {
@@ -409,5 +429,43 @@ mod tests {
             download_url("https://m.test/{prefix}/{crate}/{crate}-{version}.crate", "serde", "1.0.0", None),
             "https://m.test/se/rd/serde/serde-1.0.0.crate"
         );
+        assert_eq!(
+            download_url(
+                "https://m.test/{prefix}/{lowerprefix}/{crate}/{version}/{sha256-checksum}",
+                "MyCrate",
+                "0.1.0",
+                Some("ab12")
+            ),
+            "https://m.test/My/Cr/my/cr/MyCrate/0.1.0/ab12"
+        );
+        assert_eq!(
+            download_url("https://m.test/{prefix}/{crate}", "ab", "1.0.0", None),
+            "https://m.test/2/ab"
+        );
+        assert_eq!(
+            download_url("https://m.test/{prefix}/{crate}", "Abc", "1.0.0", None),
+            "https://m.test/3/A/Abc"
+        );
+    }
+
+    #[test]
+    fn index_pubtime_is_the_publish_time_and_the_api_does_not_erase_it() {
+        let body = br#"{"name":"x","vers":"1.0.0","deps":[],"cksum":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","pubtime":"2025-11-12T19:30:12Z"}
+{"name":"x","vers":"1.0.1","deps":[],"cksum":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","pubtime":null}
+"#;
+        let mut history = parse_index("x", body, "https://dl.test");
+        let published =
+            |h: &PackageHistory, v: &str| h.release(v).and_then(|r| r.published).map(|t| t.unix_seconds());
+        assert_eq!(published(&history, "1.0.0"), Some(1_762_975_812));
+        assert_eq!(published(&history, "1.0.1"), None);
+        assert!(history.warnings.is_empty(), "{:?}", history.warnings);
+        let api = serde_json::json!({"versions": [
+            {"num": "1.0.0"},
+            {"num": "1.0.1", "created_at": "2025-11-13T00:00:00Z"},
+        ]});
+        let next = apply_versions(&mut history, api.as_object().unwrap());
+        assert_eq!(next, None);
+        assert_eq!(published(&history, "1.0.0"), Some(1_762_975_812));
+        assert_eq!(published(&history, "1.0.1"), Some(1_762_992_000));
     }
 }

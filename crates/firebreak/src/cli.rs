@@ -66,7 +66,8 @@ pub(crate) enum Command {
     Diff(DiffArgs),
     /// Run a registry proxy that serves only what the policy allows: blocked versions
     /// are removed from package documents and their downloads refused with the reason.
-    /// Clients use `registry=http://ADDR/npm/`. Runs until SIGINT or SIGTERM; SIGHUP
+    /// Clients use `registry=http://ADDR/npm/` (npm) or the sparse index
+    /// `sparse+http://ADDR/cargo/index/` (cargo). Runs until SIGINT or SIGTERM; SIGHUP
     /// re-reads the policy file.
     Proxy(ProxyArgs),
 }
@@ -95,6 +96,10 @@ pub(crate) struct ProxyArgs {
     /// The upstream crates.io sparse index.
     #[arg(long, value_name = "URL", default_value = "https://index.crates.io/")]
     pub(crate) cargo_upstream: String,
+    /// The upstream crates.io web API, asked for the publish times of index entries
+    /// that carry no `pubtime`.
+    #[arg(long, value_name = "URL", default_value = "https://crates.io/")]
+    pub(crate) cargo_api_upstream: String,
     /// Append one JSON line per decision to this file.
     #[arg(long, value_name = "FILE")]
     pub(crate) audit_log: Option<Utf8PathBuf>,

@@ -110,6 +110,8 @@ fn start_proxy(up: &FixtureRegistry, policy: &str) -> ProxyHandle {
         .arg(format!("{}simple/", up.pypi_url()))
         .arg("--cargo-upstream")
         .arg(up.crates_index_url())
+        .arg("--cargo-api-upstream")
+        .arg(up.crates_api_url())
         .arg("--audit-log")
         .arg(dir.path().join("audit.jsonl"))
         .env("XDG_DATA_HOME", dir.path().join("data"))
@@ -590,9 +592,9 @@ fn clients_fail_while_the_upstream_is_down() {
 
 // ---------------------------------------------------------------------------------------
 // Through `firebreak proxy` with a three-day cooldown. The embedded advisories already
-// block axios 1.14.1 and plain-crypto-js; ms 2.1.3, @tootallnate/once 3.0.0 and detectkit
-// 1.4.3 are held back by the cooldown alone. cargo runs through it once crates.io is
-// proxied (same driver, `proxy.registries()`).
+// block axios 1.14.1 and plain-crypto-js; ms 2.1.3, @tootallnate/once 3.0.0, detectkit
+// 1.4.3 and logwise 0.3.3 are held back by the cooldown alone (logwise's publish time comes
+// from the crates.io versions API: the fixture index lines carry no `pubtime`).
 
 const COOLDOWN: &str = "[registry]\nmin_release_age = \"3d\"\n";
 
@@ -793,6 +795,102 @@ fn an_upstream_outage_is_served_to_pip_from_the_proxys_cache() {
         let run = pip_install(&ws, &reg, "detectkit");
         run.assert_ok();
         assert_eq!(pip_installed(&ws), ["detectkit-1.4.2"], "{outage:?}: {}", run.output);
+        assert!(up.requests().iter().all(|r| r.status != 200), "{outage:?}: {:?}", up.requests());
+    }
+    up.set_outage(Outage::None);
+}
+
+// ---------------------------------------------------------------------------------------
+// cargo through the proxy
+
+#[test]
+fn cargo_through_the_proxy_locks_the_release_older_than_the_cooldown() {
+    let up = upstream();
+    let proxy = start_proxy(&up, COOLDOWN);
+    let ws = Workspace::new();
+    let run = cargo_fetch(&ws, &proxy.registries(), "logwise = \"0.3\"");
+    run.assert_ok();
+    assert_eq!(
+        cargo_locked(&ws, "logwise"),
+        [("0.3.2".to_owned(), true)],
+        "{}\nproxy:\n{}",
+        run.output,
+        proxy.stderr()
+    );
+    // The .crate came through the proxy, and the young one was never fetched.
+    assert_eq!(up.requests_to("/static.crates.io/crates/logwise/0.3.2/download").len(), 1);
+    assert!(up.requests_to("/static.crates.io/crates/logwise/0.3.3/download").is_empty());
+    // The publish times came from the versions API.
+    assert!(!up.requests_to("/crates.io/api/v1/crates/logwise/versions").is_empty(), "{:?}", up.requests());
+    let audit = proxy.audit_log();
+    assert!(
+        audit.lines().any(|l| l.contains("\"ecosystem\":\"cargo\"")
+            && l.contains("\"version\":\"0.3.3\"")
+            && l.contains("\"decision\":\"blocked\"")),
+        "{audit}"
+    );
+}
+
+#[test]
+fn a_blocked_exact_cargo_pin_fails_with_the_proxys_explanation() {
+    let up = upstream();
+    let proxy = start_proxy(&up, COOLDOWN);
+    let reg = proxy.registries();
+
+    // Unlocked, the pinned release is there only as yanked: cargo will not pick it.
+    let ws = Workspace::new();
+    let run = cargo_fetch(&ws, &reg, "logwise = \"=0.3.3\"");
+    run.assert_failed();
+    assert!(run.output.contains("0.3.3 is yanked"), "{}", run.output);
+
+    // A project locked to it before the proxy (the lockfile made straight from the
+    // upstream) downloads it, and cargo prints the proxy's 403 body.
+    let ws = Workspace::new();
+    cargo_fetch(&ws, &direct(&up), "logwise = \"=0.3.3\"").assert_ok();
+    assert_eq!(cargo_locked(&ws, "logwise"), [("0.3.3".to_owned(), true)]);
+    fs_err::remove_dir_all(ws.home()).expect("forget the cargo home");
+    fs_err::create_dir_all(ws.home()).expect("home directory");
+    up.clear_log();
+    let run = cargo_fetch(&ws, &reg, "logwise = \"=0.3.3\"");
+    run.assert_failed();
+    assert!(run.output.contains("403"), "{}", run.output);
+    assert!(names_the_cooldown(&run.output), "the rule is not named:\n{}", run.output);
+    assert!(run.output.contains("\"logwise@0.3.3\" to `allow`"), "no exemption:\n{}", run.output);
+    assert!(up.requests_to("/static.crates.io/crates/logwise/0.3.3/download").is_empty());
+    let audit = proxy.audit_log();
+    assert!(
+        audit.lines().any(|l| l.contains("\"request\":\"artifact\"")
+            && l.contains("\"version\":\"0.3.3\"")
+            && l.contains("\"decision\":\"blocked\"")),
+        "{audit}"
+    );
+}
+
+#[test]
+fn an_allow_listed_crate_version_passes_the_cooldown() {
+    let up = upstream();
+    let proxy = start_proxy(&up, &cooldown_allowing(&["logwise@0.3.3"]));
+    let ws = Workspace::new();
+    let run = cargo_fetch(&ws, &proxy.registries(), "logwise = \"0.3\"");
+    run.assert_ok();
+    assert_eq!(cargo_locked(&ws, "logwise"), [("0.3.3".to_owned(), true)], "{}", run.output);
+    assert_eq!(up.requests_to("/static.crates.io/crates/logwise/0.3.3/download").len(), 1);
+}
+
+#[test]
+fn a_cargo_fetch_during_an_upstream_outage_is_served_from_the_proxys_cache() {
+    let up = upstream();
+    let proxy = start_proxy(&up, COOLDOWN);
+    let reg = proxy.registries();
+    cargo_fetch(&Workspace::new(), &reg, "logwise = \"0.3\"").assert_ok();
+
+    for outage in [Outage::Unavailable, Outage::Refused] {
+        up.set_outage(outage);
+        up.clear_log();
+        let ws = Workspace::new();
+        let run = cargo_fetch(&ws, &reg, "logwise = \"0.3\"");
+        run.assert_ok();
+        assert_eq!(cargo_locked(&ws, "logwise"), [("0.3.2".to_owned(), true)], "{outage:?}: {}", run.output);
         assert!(up.requests().iter().all(|r| r.status != 200), "{outage:?}: {:?}", up.requests());
     }
     up.set_outage(Outage::None);

@@ -1,12 +1,15 @@
 //! `firebreak proxy`: a registry endpoint that serves only what the policy allows.
 //!
-//! Clients point their registry at it (`registry=http://HOST/npm/`). For each document it
+//! Clients point their registry at it (`registry=http://HOST/npm/`, cargo's
+//! `sparse+http://HOST/cargo/index/`). For each document it
 //! fetches upstream (cached, revalidated, coalesced), decides every release with
-//! [`crate::decide`], removes the blocked ones, rewrites the download URLs to come back
+//! [`crate::decide`], removes the blocked ones (marks them yanked in a crates.io index
+//! file, see the `cargo` module), rewrites the download URLs to come back
 //! through the proxy, and refuses a blocked download with a 403 whose body names the rule
 //! and the exemption. It is a registry endpoint, not a TLS-intercepting man in the middle:
 //! it only ever fetches from the upstreams it was configured with.
 
+mod cargo;
 mod npm;
 pub mod ops;
 mod pypi;
@@ -64,6 +67,9 @@ pub struct ProxyOptions {
     pub pypi_upstream: Url,
     /// The crates.io sparse index base (`https://index.crates.io/`).
     pub cargo_upstream: Url,
+    /// The crates.io web API base (`https://crates.io/`), asked for the publish times of
+    /// index lines without `pubtime`.
+    pub cargo_api_upstream: Url,
     /// Credentials for the upstreams, sent only to the host and path they belong to.
     pub credentials: Credentials,
     /// Pass the client's `Authorization` upstream (instead of the configured
@@ -104,6 +110,7 @@ impl std::fmt::Debug for ProxyOptions {
             .field("npm_upstream", &self.npm_upstream.as_str())
             .field("pypi_upstream", &self.pypi_upstream.as_str())
             .field("cargo_upstream", &self.cargo_upstream.as_str())
+            .field("cargo_api_upstream", &self.cargo_api_upstream.as_str())
             .field("cache_dir", &self.cache_dir)
             .finish_non_exhaustive()
     }
@@ -120,6 +127,7 @@ impl Default for ProxyOptions {
             npm_scopes: BTreeMap::new(),
             pypi_upstream: url("https://pypi.org/simple/"),
             cargo_upstream: url("https://index.crates.io/"),
+            cargo_api_upstream: url("https://crates.io/"),
             credentials: Credentials::new(),
             forward_authorization: false,
             cache_dir: None,
@@ -611,18 +619,12 @@ async fn route(inner: Arc<Inner>, request: axum::extract::Request) -> (&'static 
         }
         ["npm", rest @ ..] => npm::handle(&inner, &info, rest).await,
         ["pypi", rest @ ..] => pypi::handle(&inner, &info, rest).await,
-        ["cargo", ..] => (
-            "unsupported",
-            text(
-                StatusCode::NOT_IMPLEMENTED,
-                "firebreak proxy: this build serves npm and PyPI; crates.io is not proxied yet\n",
-            ),
-        ),
+        ["cargo", rest @ ..] => cargo::handle(&inner, &info, rest).await,
         _ => (
             "not-found",
             text(
                 StatusCode::NOT_FOUND,
-                "firebreak proxy: no such route (npm is served under /npm/, PyPI under /pypi/simple/)\n",
+                "firebreak proxy: no such route (npm is served under /npm/, PyPI under /pypi/simple/, crates.io under /cargo/index/)\n",
             ),
         ),
     }

@@ -65,6 +65,7 @@ pub(super) fn run(args: &ProxyArgs) -> miette::Result<ExitStatus> {
         npm_scopes: config.npm.scopes.clone(),
         pypi_upstream: base_url("--pypi-upstream", &args.pypi_upstream)?,
         cargo_upstream: base_url("--cargo-upstream", &args.cargo_upstream)?,
+        cargo_api_upstream: base_url("--cargo-api-upstream", &args.cargo_api_upstream)?,
         credentials: config.credentials.clone(),
         forward_authorization: args.forward_authorization,
         cache_dir: args
