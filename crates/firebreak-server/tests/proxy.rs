@@ -377,6 +377,21 @@ async fn concurrent_clients_cause_one_upstream_request() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_filtered_packument_is_served_without_its_upstream_body_while_fresh() {
+    // Memory for one upstream body only: asking for form-data evicts axios's body. The
+    // filtered axios packument is still answered from memory, with no upstream request
+    // and no revalidation, because upstream confirmed it less than `fresh_for` ago.
+    let options = ProxyOptions { upstream_memory_bytes: 1, ..ProxyOptions::default() };
+    let run = start(Setup { options, ..Setup::default() }).await;
+    let first = run.json("/npm/axios").await;
+    run.json("/npm/form-data").await;
+    let again = run.json("/npm/axios").await;
+    assert_eq!(first, again);
+    assert_eq!(run.fx.requests_to("/registry.npmjs.org/axios").len(), 1, "{:?}", run.fx.requests());
+    run.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn documents_are_revalidated_and_served_stale_when_upstream_is_down() {
     let options = ProxyOptions { fresh_for: Duration::ZERO, ..ProxyOptions::default() };
     let run = start(Setup { options, ..Setup::default() }).await;

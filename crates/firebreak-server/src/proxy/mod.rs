@@ -90,8 +90,11 @@ pub struct ProxyOptions {
     pub max_document_size: usize,
     /// The largest artifact accepted.
     pub max_artifact_size: usize,
-    /// Memory for cached documents.
+    /// Memory for documents as served (filtered npm packuments, decided PyPI pages).
     pub memory_cache_bytes: usize,
+    /// Memory for upstream bodies, kept to filter them again when decisions expire (the
+    /// disk cache holds them too; a document served while fresh does not need its body).
+    pub upstream_memory_bytes: usize,
     /// A client must send its request headers within this time.
     pub header_timeout: Duration,
     /// A request must be answered within this time (504 otherwise).
@@ -138,6 +141,7 @@ impl Default for ProxyOptions {
             max_document_size: 64 << 20,
             max_artifact_size: 256 << 20,
             memory_cache_bytes: 128 << 20,
+            upstream_memory_bytes: 32 << 20,
             header_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(120),
             upstream_timeout: Duration::from_secs(60),
@@ -239,7 +243,7 @@ impl Proxy {
                 fresh_for: options.fresh_for,
                 max_document_size: options.max_document_size,
                 max_artifact_size: options.max_artifact_size,
-                memory_cache_bytes: options.memory_cache_bytes,
+                memory_cache_bytes: options.upstream_memory_bytes,
             },
             metrics.clone(),
         );

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use firebreak_core::{Ecosystem, Version};
 use firebreak_policy::Fallback;
@@ -395,26 +395,40 @@ fn header_text(text: &str, limit: usize) -> String {
 
 fn stale_headers(response: &mut Response, doc: &Doc) {
     if doc.stale {
-        let h = response.headers_mut();
-        h.insert(header::WARNING, HeaderValue::from_static("110 firebreak \"Response is Stale\""));
-        h.insert("x-firebreak-cache", HeaderValue::from_static("stale (upstream unavailable)"));
+        stale_header(response);
     }
 }
 
+fn stale_header(response: &mut Response) {
+    let h = response.headers_mut();
+    h.insert(header::WARNING, HeaderValue::from_static("110 firebreak \"Response is Stale\""));
+    h.insert("x-firebreak-cache", HeaderValue::from_static("stale (upstream unavailable)"));
+}
+
 async fn packument(inner: &Arc<Inner>, info: &RequestInfo, name: &str) -> Response {
-    let doc = match fetch(inner, info, name).await {
-        Ok(doc) => doc,
-        Err(r) => return r,
-    };
     // npm, pnpm, yarn and bun send `application/vnd.npm.install-v1+json; q=1.0,
     // application/json; q=0.8, */*`: the abbreviated form unless the full one is preferred.
     let abbreviated = info.prefers(ABBREVIATED, "application/json");
     // A document fetched with the client's own credentials is never shared.
     let key = info.forwarded_auth(inner).is_none().then(|| (name.to_owned(), info.base.clone(), abbreviated));
+    // The hot path: upstream confirmed the document recently and it was filtered from the
+    // same body under the same policy; the upstream body itself is not read.
+    if let Some(key) = &key
+        && let Some(url) = packument_url(inner, name)
+        && let Some(digest) = inner.upstream.fresh_digest(&url, "application/json", None)
+        && let Some(rendered) = inner.rendered(key, digest)
+    {
+        inner.metrics.cache("document", true);
+        return respond(inner, info, name, &rendered, false);
+    }
+    let doc = match fetch(inner, info, name).await {
+        Ok(doc) => doc,
+        Err(r) => return r,
+    };
     if let Some(key) = &key
         && let Some(rendered) = inner.rendered(key, doc.digest)
     {
-        return respond(inner, info, name, &rendered, &doc);
+        return respond(inner, info, name, &rendered, doc.stale);
     }
     // Read before deciding: a reload while deciding then makes this render stale.
     let generation = inner.generation();
@@ -451,14 +465,13 @@ async fn packument(inner: &Arc<Inner>, info: &RequestInfo, name: &str) -> Respon
         generation,
         at: std::time::Instant::now(),
         body: axum::body::Bytes::from(body.unwrap_or_default()),
-        media,
+        headers: rendered_headers(name, media, &blocked, fallback.as_deref()),
         blocked,
-        fallback,
     });
     if let Some(key) = key {
         inner.remember_rendered(key, rendered.clone());
     }
-    respond(inner, info, name, &rendered, &doc)
+    respond(inner, info, name, &rendered, doc.stale)
 }
 
 /// A packument as served: filtered and serialised once per document, policy and minute.
@@ -468,20 +481,32 @@ pub(super) struct Rendered {
     pub(super) generation: u64,
     pub(super) at: std::time::Instant,
     pub(super) body: axum::body::Bytes,
-    media: &'static str,
+    headers: HeaderMap,
     blocked: Vec<(String, Decision)>,
-    fallback: Option<String>,
 }
 
-fn respond(inner: &Inner, info: &RequestInfo, name: &str, rendered: &Rendered, doc: &Doc) -> Response {
+fn respond(inner: &Inner, info: &RequestInfo, name: &str, rendered: &Rendered, stale: bool) -> Response {
     for (version, d) in &rendered.blocked {
         inner.audit(info.client, "npm", name, version, "document", d);
     }
     let mut response = Response::new(Body::from(rendered.body.clone()));
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(rendered.media));
+    *response.headers_mut() = rendered.headers.clone();
+    if stale {
+        stale_header(&mut response);
+    }
+    response
+}
+
+/// The headers of a filtered packument, made once with it rather than for every request.
+fn rendered_headers(
+    name: &str,
+    media: &'static str,
+    blocked: &[(String, Decision)],
+    fallback: Option<&str>,
+) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
     headers.insert(header::VARY, HeaderValue::from_static("Accept"));
-    let blocked = &rendered.blocked;
     if !blocked.is_empty() {
         let shown: Vec<String> = blocked.iter().take(3).map(|(v, d)| format!("{v} ({})", d.rule)).collect();
         let more = if blocked.len() > 3 { format!(" and {} more", blocked.len() - 3) } else { String::new() };
@@ -501,13 +526,12 @@ fn respond(inner: &Inner, info: &RequestInfo, name: &str, rendered: &Rendered, d
     } else {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
     }
-    if let Some(note) = &rendered.fallback
+    if let Some(note) = fallback
         && let Ok(v) = HeaderValue::from_str(&header_text(note, 300))
     {
         headers.insert("x-firebreak-fallback", v);
     }
-    stale_headers(&mut response, doc);
-    response
+    headers
 }
 
 async fn version_document(inner: &Arc<Inner>, info: &RequestInfo, name: &str, version: &str) -> Response {

@@ -83,7 +83,15 @@ struct Memory {
     /// Insertion order, oldest first, for eviction.
     order: Vec<String>,
     bytes: usize,
+    /// When upstream last confirmed each document and its digest, kept after its body is
+    /// evicted: what is derived from a document (a filtered packument) can then be served
+    /// without reading the body again, which the hot path of a proxy in front of more
+    /// documents than fit in memory needs.
+    confirmed: HashMap<String, ([u8; 32], Instant)>,
 }
+
+/// Documents whose confirmation time is remembered (about 100 bytes each).
+const MAX_CONFIRMED: usize = 1 << 18;
 
 pub(crate) struct Upstream {
     client: reqwest::Client,
@@ -112,6 +120,16 @@ fn hex(bytes: &[u8]) -> String {
         let _ = write!(out, "{b:02x}");
     }
     out
+}
+
+/// The cache key of a document: its URL, the media type asked for and, for a document
+/// fetched with the client's own credentials, a digest of them.
+fn doc_key(url: &Url, accept: &str, client_auth: Option<&HeaderValue>) -> String {
+    let mut key = format!("{accept} {url}");
+    if let Some(auth) = client_auth {
+        key.push_str(&format!(" auth:{}", key_of(auth.to_str().unwrap_or_default())));
+    }
+    key_of(&key)
 }
 
 /// The SHA-256 of a string, as hex: cache file names that say nothing about the URL.
@@ -146,11 +164,7 @@ impl Upstream {
         accept: &'static str,
         client_auth: Option<&HeaderValue>,
     ) -> Result<Arc<Doc>, UpstreamError> {
-        let mut key = format!("{accept} {url}");
-        if let Some(auth) = client_auth {
-            key.push_str(&format!(" auth:{}", key_of(auth.to_str().unwrap_or_default())));
-        }
-        let key = key_of(&key);
+        let key = doc_key(url, accept, client_auth);
         let cached = self.cached(&key);
         if let Some(doc) = &cached
             && doc.checked.elapsed() < self.options.fresh_for
@@ -175,6 +189,20 @@ impl Upstream {
         result
     }
 
+    /// The digest of the document at `url` when upstream confirmed it less than
+    /// `fresh_for` ago, without reading its body: the fast path for a request whose
+    /// answer is derived from the document and cached by its digest.
+    pub(crate) fn fresh_digest(
+        &self,
+        url: &Url,
+        accept: &'static str,
+        client_auth: Option<&HeaderValue>,
+    ) -> Option<[u8; 32]> {
+        let key = doc_key(url, accept, client_auth);
+        let (digest, checked) = *lock(&self.memory).confirmed.get(&key)?;
+        (checked.elapsed() < self.options.fresh_for).then_some(digest)
+    }
+
     fn cached(&self, key: &str) -> Option<Arc<Doc>> {
         if let Some(doc) = lock(&self.memory).docs.get(key) {
             return Some(doc.clone());
@@ -197,6 +225,10 @@ impl Upstream {
         }
         memory.order.push(key.to_owned());
         memory.bytes += doc.body.len();
+        if memory.confirmed.len() >= MAX_CONFIRMED && !memory.confirmed.contains_key(key) {
+            memory.confirmed.clear();
+        }
+        memory.confirmed.insert(key.to_owned(), (doc.digest, doc.checked));
         while memory.bytes > self.options.memory_cache_bytes && memory.order.len() > 1 {
             let oldest = memory.order.remove(0);
             if let Some(old) = memory.docs.remove(&oldest) {
@@ -244,7 +276,14 @@ impl Upstream {
         match status {
             304 => match cached {
                 Some(doc) => {
-                    let fresh = Arc::new(Doc::new(doc.body.clone(), doc.etag.clone()));
+                    // The body is unchanged: its digest too (no need to hash it again).
+                    let fresh = Arc::new(Doc {
+                        body: doc.body.clone(),
+                        digest: doc.digest,
+                        etag: doc.etag.clone(),
+                        checked: Instant::now(),
+                        stale: false,
+                    });
                     self.remember(key, &fresh, false);
                     Ok(fresh)
                 }
