@@ -8,6 +8,18 @@ end
 local accept = os.getenv("ACCEPT_HEADER")
 local i = math.random(1, #paths)
 
+-- With RATE and CONNECTIONS set, each connection waits about CONNECTIONS / RATE seconds
+-- (jittered) before its next request, so the load is about RATE requests/s instead of as
+-- many as the target can answer: latency at a given load rather than at saturation.
+local rate = tonumber(os.getenv("RATE") or "")
+local connections = tonumber(os.getenv("CONNECTIONS") or "")
+local gap_ms = (rate and connections) and (connections * 1000 / rate) or nil
+if gap_ms then
+  delay = function()
+    return math.floor(gap_ms * (0.5 + math.random()))
+  end
+end
+
 request = function()
   i = i % #paths + 1
   return wrk.format("GET", paths[i], { ["Accept"] = accept })

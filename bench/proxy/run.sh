@@ -15,7 +15,8 @@
 #
 # Env: CACHE (recorded upstream and tools; default ${XDG_CACHE_HOME:-$HOME/.cache}/firebreak-bench/proxy),
 #      OUT (results; default $CACHE/results/<timestamp>), CONNECTIONS=64, THREADS=2,
-#      DURATION=20s, NPM_CI_RUNS=3, SKIP_NPM_CI=1, VERDACCIO (command; default: installed
+#      DURATION=20s, RATE=5000 (a second load at this many requests/s; 0 skips it),
+#      NPM_CI_RUNS=3, SKIP_NPM_CI=1, VERDACCIO (command; default: installed
 #      into $CACHE/verdaccio), PROXY_NPM_PATH=/npm/.
 # Needs: wrk, node + npm, python3, cargo (builds the fixture server), GNU time.
 set -euo pipefail
@@ -171,6 +172,14 @@ for target in "$@"; do
     PATHS_FILE="$work/paths.txt" ACCEPT_HEADER="$ACCEPT" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
         -s "$here/packuments.lua" "$REGISTRY" > "$work/wrk.txt" 2>&1 || true
     cat "$work/wrk.txt" >> "$OUT/summary.txt"
+    # The same list at a fixed request rate (RATE per second over the same connections):
+    # the latency a client sees at that load, not at saturation.
+    if [ "${RATE:-5000}" != 0 ]; then
+        RATE="${RATE:-5000}" CONNECTIONS="$CONNECTIONS" PATHS_FILE="$work/paths.txt" ACCEPT_HEADER="$ACCEPT" \
+            wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
+            -s "$here/packuments.lua" "$REGISTRY" > "$work/wrk-rate.txt" 2>&1 || true
+        log "at ${RATE:-5000} requests/s: $(tail -1 "$work/wrk-rate.txt"); load average $(loadavg)"
+    fi
     log "after load: $(rss "$TARGET_PID"); load average $(loadavg)"
     if [ -z "${SKIP_NPM_CI:-}" ]; then
         # The first run fills the target's tarball cache (a no-op for direct); the next ones

@@ -174,6 +174,39 @@ pub fn decide_all(
     out
 }
 
+/// Seconds until the decisions of `history` can next change by time alone: the first
+/// moment a release crosses one of the policy's release-age thresholds (every threshold is
+/// tried for every release, so this may come early, never late). `None`: no release is
+/// younger than a threshold, so only the document, the policy or the advisory data can
+/// change a decision.
+pub fn seconds_to_next_age_crossing(
+    history: &PackageHistory,
+    policy: &Policy,
+    now: Timestamp,
+) -> Option<u64> {
+    let r = &policy.registry;
+    if !r.enabled || r.min_release_age == 0 {
+        return None;
+    }
+    let thresholds = [
+        r.min_release_age,
+        r.min_release_age_suspicious.max(r.min_release_age),
+        r.min_release_age_trusted.min(r.min_release_age),
+    ];
+    history
+        .releases
+        .iter()
+        .filter_map(|release| release.published)
+        .flat_map(|published| {
+            let age = published.seconds_until(now);
+            thresholds.iter().filter_map(move |&t| {
+                let t = i64::try_from(t).ok()?;
+                u64::try_from(t - age).ok().filter(|left| *left > 0)
+            })
+        })
+        .min()
+}
+
 fn fallback_note(rule: &str, way: Fallback, why: &str) -> String {
     let went = if way == Fallback::Block { "blocked" } else { "allowed" };
     format!("{rule} unavailable ({why}): {went} (on_unavailable = \"{}\")", way.as_str())
@@ -192,4 +225,53 @@ pub fn fixes(db: &Database, ecosystem: Ecosystem, name: &str, previous: &str, ve
         .iter()
         .filter(|m| m.kind == firebreak_advisory::Kind::Vulnerability)
         .any(|m| !m.all_ids().any(|id| still.contains(id)))
+}
+
+#[cfg(test)]
+mod tests {
+    use firebreak_registry::Release;
+
+    use super::*;
+
+    fn at(secs: i64) -> Timestamp {
+        Timestamp::from_unix(secs, 0).expect("time")
+    }
+
+    fn history(published: &[Option<i64>]) -> PackageHistory {
+        PackageHistory {
+            ecosystem: Some(Ecosystem::Npm),
+            name: "demo".to_owned(),
+            releases: published
+                .iter()
+                .enumerate()
+                .map(|(i, p)| Release {
+                    version: format!("1.0.{i}"),
+                    published: p.map(at),
+                    ..Release::default()
+                })
+                .collect(),
+            ..PackageHistory::default()
+        }
+    }
+
+    #[test]
+    fn the_next_age_crossing_is_the_youngest_release_reaching_the_nearest_threshold() {
+        let policy = firebreak_policy::parse(
+            "firebreak.toml",
+            "[registry]\nmin_release_age = \"3d\"\nmin_release_age_trusted = \"1d\"\n",
+        )
+        .expect("policy");
+        let now = at(10 * 86_400);
+        // Two hours old: the one-day threshold is 22 h away, the three-day one 70 h.
+        let h = history(&[Some(now.unix_seconds() - 30 * 86_400), Some(now.unix_seconds() - 7_200), None]);
+        assert_eq!(seconds_to_next_age_crossing(&h, &policy, now), Some(22 * 3_600));
+        // Everything older than every threshold: nothing changes with time.
+        let h = history(&[Some(now.unix_seconds() - 30 * 86_400)]);
+        assert_eq!(seconds_to_next_age_crossing(&h, &policy, now), None);
+        // No cooldown at all.
+        let off = firebreak_policy::parse("firebreak.toml", "[registry]\nmin_release_age = \"0\"\n")
+            .expect("policy");
+        let h = history(&[Some(now.unix_seconds() - 60)]);
+        assert_eq!(seconds_to_next_age_crossing(&h, &off, now), None);
+    }
 }

@@ -208,7 +208,7 @@ async fn load(inner: &Arc<Inner>, info: &RequestInfo, name: &str) -> Result<Load
     let body = index.clone();
     let owned = name.to_owned();
     let maps: Vec<Map<String, Value>> = pages.into_iter().map(|(_, map)| map).collect();
-    let decisions = inner
+    let (decisions, _) = inner
         .decisions(Ecosystem::CratesIo, name, digest, move || {
             let mut history = parse_index(&owned, &body.body, "");
             for map in &maps {

@@ -84,7 +84,9 @@ pub struct ProxyOptions {
     pub known_signals: Vec<&'static str>,
     /// A cached document is served without asking upstream for this long.
     pub fresh_for: Duration,
-    /// Decisions are recomputed at least this often (releases age into the cooldown).
+    /// Decisions are recomputed at least this often (new advisory data in the database
+    /// file, policy ignores that expire); also whenever the document or the policy
+    /// changes, and as soon as a release crosses a release-age threshold.
     pub decisions_for: Duration,
     /// The largest upstream document accepted.
     pub max_document_size: usize,
@@ -137,7 +139,7 @@ impl Default for ProxyOptions {
             policy_path: None,
             known_signals: Vec::new(),
             fresh_for: Duration::from_secs(60),
-            decisions_for: Duration::from_secs(60),
+            decisions_for: Duration::from_secs(300),
             max_document_size: 64 << 20,
             max_artifact_size: 256 << 20,
             memory_cache_bytes: 128 << 20,
@@ -170,7 +172,7 @@ pub enum ProxyError {
 struct Decided {
     digest: [u8; 32],
     generation: u64,
-    at: Instant,
+    until: Instant,
     decisions: Arc<BTreeMap<String, Decision>>,
 }
 
@@ -189,6 +191,8 @@ pub(crate) struct Inner {
     rendered: Mutex<HashMap<(String, String, bool), Arc<npm::Rendered>>>,
     /// Decided PyPI project pages by normalised name.
     pypi_pages: Mutex<HashMap<String, Arc<pypi::Page>>>,
+    /// Decisions computed at once (one per core).
+    deciding: tokio::sync::Semaphore,
 }
 
 /// The proxy: cheap to clone, shared by every connection.
@@ -261,6 +265,9 @@ impl Proxy {
                 decided: Mutex::new(HashMap::new()),
                 rendered: Mutex::new(HashMap::new()),
                 pypi_pages: Mutex::new(HashMap::new()),
+                deciding: tokio::sync::Semaphore::new(
+                    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+                ),
             }),
         })
     }
@@ -421,9 +428,7 @@ impl Inner {
     fn rendered(&self, key: &(String, String, bool), digest: [u8; 32]) -> Option<Arc<npm::Rendered>> {
         let rendered = self.rendered.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let r = rendered.get(key)?;
-        (r.digest == digest
-            && r.generation == self.generation()
-            && r.at.elapsed() < self.options.decisions_for)
+        (r.digest == digest && r.generation == self.generation() && Instant::now() < r.until)
             .then(|| r.clone())
     }
 
@@ -442,9 +447,7 @@ impl Inner {
     fn pypi_page(&self, project: &str, digest: [u8; 32]) -> Option<Arc<pypi::Page>> {
         let pages = self.pypi_pages.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let p = pages.get(project)?;
-        (p.digest == digest
-            && p.generation == self.generation()
-            && p.at.elapsed() < self.options.decisions_for)
+        (p.digest == digest && p.generation == self.generation() && Instant::now() < p.until)
             .then(|| p.clone())
     }
 
@@ -466,7 +469,7 @@ impl Inner {
         name: &str,
         digest: [u8; 32],
         history: impl FnOnce() -> PackageHistory + Send + 'static,
-    ) -> Arc<BTreeMap<String, Decision>> {
+    ) -> (Arc<BTreeMap<String, Decision>>, Instant) {
         let generation = self.generation.load(Ordering::SeqCst);
         let key = (ecosystem, name.to_owned());
         {
@@ -474,29 +477,37 @@ impl Inner {
             if let Some(d) = decided.get(&key)
                 && d.digest == digest
                 && d.generation == generation
-                && d.at.elapsed() < self.options.decisions_for
+                && Instant::now() < d.until
             {
-                return d.decisions.clone();
+                return (d.decisions.clone(), d.until);
             }
         }
         let policy = self.policy();
         let advisories = self.advisories.clone();
         let now = (self.clock)();
         // Deciding reads the advisory database and runs every analyzer: keep it off the
-        // threads that serve connections.
-        let decisions = tokio::task::spawn_blocking(move || {
+        // threads that serve connections, and at most one per core at a time, so that many
+        // documents decided at once (a cold cache, a policy reload) queue instead of
+        // holding every parsed document in memory together.
+        let permit = self.deciding.acquire().await.ok();
+        let decided_for = self.options.decisions_for;
+        let (decisions, until) = tokio::task::spawn_blocking(move || {
             let history = history();
-            crate::decide::decide_all(ecosystem, &history, &policy, &advisories, now)
+            let decisions = crate::decide::decide_all(ecosystem, &history, &policy, &advisories, now);
+            let crossing = crate::decide::seconds_to_next_age_crossing(&history, &policy, now)
+                .map_or(decided_for, |s| decided_for.min(Duration::from_secs(s)));
+            (decisions, Instant::now() + crossing)
         })
         .await
-        .unwrap_or_default();
+        .unwrap_or_else(|_| (BTreeMap::new(), Instant::now()));
+        drop(permit);
         let decisions = Arc::new(decisions);
         let mut decided = self.decided.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if decided.len() > 10_000 {
             decided.clear();
         }
-        decided.insert(key, Decided { digest, generation, at: Instant::now(), decisions: decisions.clone() });
-        decisions
+        decided.insert(key, Decided { digest, generation, until, decisions: decisions.clone() });
+        (decisions, until)
     }
 
     fn audit(

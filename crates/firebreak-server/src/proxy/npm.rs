@@ -177,6 +177,8 @@ struct Loaded {
     doc: Arc<Doc>,
     value: Map<String, Value>,
     decisions: Arc<BTreeMap<String, Decision>>,
+    /// Until when the decisions hold.
+    until: std::time::Instant,
 }
 
 enum Load {
@@ -223,7 +225,7 @@ async fn load_doc(inner: &Arc<Inner>, name: &str, doc: Arc<Doc>) -> Load {
     };
     let body = doc.clone();
     let owned = name.to_owned();
-    let decisions = inner
+    let (decisions, until) = inner
         .decisions(Ecosystem::Npm, name, doc.digest, move || {
             let map = match serde_json::from_slice::<Value>(&body.body) {
                 Ok(Value::Object(map)) => map,
@@ -232,7 +234,7 @@ async fn load_doc(inner: &Arc<Inner>, name: &str, doc: Arc<Doc>) -> Load {
             firebreak_registry::npm::parse_packument(&owned, &map)
         })
         .await;
-    Load::Ok(Loaded { doc, value, decisions })
+    Load::Ok(Loaded { doc, value, decisions, until })
 }
 
 /// The decision for a version of the document, including one the registry reader could
@@ -463,7 +465,7 @@ async fn packument(inner: &Arc<Inner>, info: &RequestInfo, name: &str) -> Respon
     let rendered = Arc::new(Rendered {
         digest: doc.digest,
         generation,
-        at: std::time::Instant::now(),
+        until: loaded.until,
         body: axum::body::Bytes::from(body.unwrap_or_default()),
         headers: rendered_headers(name, media, &blocked, fallback.as_deref()),
         blocked,
@@ -474,12 +476,14 @@ async fn packument(inner: &Arc<Inner>, info: &RequestInfo, name: &str) -> Respon
     respond(inner, info, name, &rendered, doc.stale)
 }
 
-/// A packument as served: filtered and serialised once per document, policy and minute.
+/// A packument as served: filtered and serialised once per document and policy, until its
+/// decisions expire.
 #[derive(Debug)]
 pub(super) struct Rendered {
     pub(super) digest: [u8; 32],
     pub(super) generation: u64,
-    pub(super) at: std::time::Instant,
+    /// Until when its decisions hold.
+    pub(super) until: std::time::Instant,
     pub(super) body: axum::body::Bytes,
     headers: HeaderMap,
     blocked: Vec<(String, Decision)>,

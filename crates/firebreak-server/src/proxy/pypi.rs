@@ -302,13 +302,14 @@ impl PageFile {
     }
 }
 
-/// A project page as the proxy serves it: decided once per upstream body, policy and
-/// `decisions_for`, rendered per request (file URLs name the host the client used).
+/// A project page as the proxy serves it: decided once per upstream body and policy until
+/// its decisions expire, rendered per request (file URLs name the host the client used).
 #[derive(Debug)]
 pub(super) struct Page {
     pub(super) digest: [u8; 32],
     pub(super) generation: u64,
-    pub(super) at: Instant,
+    /// Until when its decisions hold.
+    pub(super) until: Instant,
     /// The upstream body's size, to bound the memory pages hold.
     pub(super) size: usize,
     /// The normalised project name.
@@ -531,7 +532,7 @@ async fn load(inner: &Arc<Inner>, info: &RequestInfo, project: &str) -> Load {
         }
     };
     let (history, per_file) = firebreak_registry::pypi::parse_simple_page(project, &map);
-    let decisions = inner.decisions(Ecosystem::PyPI, project, doc.digest, move || history).await;
+    let (decisions, until) = inner.decisions(Ecosystem::PyPI, project, doc.digest, move || history).await;
     let way = inner.policy().proxy.on_unavailable.registry;
     let mut files = Vec::new();
     let entries = map.get("files").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
@@ -586,7 +587,7 @@ async fn load(inner: &Arc<Inner>, info: &RequestInfo, project: &str) -> Load {
     let page = Arc::new(Page {
         digest: doc.digest,
         generation,
-        at: Instant::now(),
+        until,
         size: doc.body.len(),
         name: project.to_owned(),
         meta: map.get("meta").and_then(Value::as_object).cloned().unwrap_or_default(),
@@ -871,7 +872,7 @@ mod tests {
         Page {
             digest: [0; 32],
             generation: 0,
-            at: Instant::now(),
+            until: Instant::now(),
             size: 0,
             name: "demo".to_owned(),
             meta: serde_json::json!({"api-version": "1.1"}).as_object().cloned().unwrap_or_default(),
