@@ -28,6 +28,7 @@ pub mod http;
 mod json;
 pub mod model;
 pub mod npm;
+mod packument;
 pub mod pypi;
 
 pub use artifact::{ArtifactCache, ArtifactRef, DistFile, choose_pypi_file};

@@ -23,11 +23,13 @@ use crate::model::{Account, BuildIdentity, PackageHistory, Release, Trust, Trust
 use crate::{BoxFuture, Registry, normalize_repository};
 
 /// The install hooks npm runs; other scripts (`test`, `build`) never run on install.
-const INSTALL_HOOKS: [&str; 4] = ["preinstall", "install", "postinstall", "prepare"];
+pub(crate) const INSTALL_HOOKS: [&str; 4] = ["preinstall", "install", "postinstall", "prepare"];
 
 /// The SLSA provenance predicate types npm attaches (`v1` since npm 9.x, `v0.2` before).
 const SLSA_V1: &str = "https://slsa.dev/provenance/v1";
 const SLSA_V02: &str = "https://slsa.dev/provenance/v0.2";
+/// What every SLSA provenance predicate type starts with.
+pub(crate) const PROVENANCE_PREFIX: &str = "https://slsa.dev/provenance/";
 
 /// A client of one npm registry (and its scoped registries).
 #[derive(Debug, Clone)]
@@ -156,8 +158,7 @@ impl Derived<PackageHistory> for PackumentHistory<'_> {
     }
 
     fn reduce(&self, body: &[u8]) -> Result<PackageHistory, RegistryError> {
-        let doc = parse_object(self.url, body)?;
-        Ok(parse_packument(self.name, &doc))
+        read_packument(self.name, self.url, body)
     }
 
     fn encode(&self, value: &PackageHistory) -> Vec<u8> {
@@ -213,6 +214,21 @@ pub fn encode_name(name: &str) -> Result<String, RegistryError> {
         None if ok(name) => Ok(name.to_owned()),
         None => Err(invalid("only letters, digits and `-._~` are allowed")),
     }
+}
+
+/// Reads a full packument document: with the typed reader when the document has the
+/// well-formed shape, else with the tolerant one ([`parse_packument`]), which names every
+/// malformed field in a warning. Fails only on a syntax error or a non-object root.
+pub fn read_packument(name: &str, url: &str, body: &[u8]) -> Result<PackageHistory, RegistryError> {
+    // Validating the UTF-8 once up front lets serde_json skip it string by string; a body
+    // that is not UTF-8 is left to the tolerant reader, which names where it breaks.
+    if let Ok(text) = std::str::from_utf8(body)
+        && let Some(history) = crate::packument::read(name, text)
+    {
+        return Ok(history);
+    }
+    let doc = parse_object(url, body)?;
+    Ok(parse_packument(name, &doc))
 }
 
 /// Reads a full packument into the registry-neutral history. Never fails: what cannot be
@@ -344,7 +360,7 @@ fn parse_version(r: &mut Reader, version: &str, m: &Map<String, Value>, path: &s
                 .and_then(|p| p.get("predicateType"))
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            let provenance = predicate.starts_with("https://slsa.dev/provenance/");
+            let provenance = predicate.starts_with(PROVENANCE_PREFIX);
             attestation = Some((url, provenance));
         }
     }
