@@ -34,6 +34,7 @@ pub(crate) fn hit(path: &str, kind: &str) -> Hit {
         column: 0,
         snippet: String::new(),
         phase: Phase::Runtime,
+        rule: None,
     }
 }
 

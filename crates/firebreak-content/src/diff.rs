@@ -199,6 +199,7 @@ pub fn diff(
             column: evidence.map_or(0, |h| h.column),
             snippet: evidence.map(|h| h.snippet.clone()).unwrap_or_default(),
             phase: *phase,
+            rule: None,
         });
     }
 
@@ -218,6 +219,7 @@ pub fn diff(
                 column: 0,
                 snippet: String::new(),
                 phase: Phase::InstallTime,
+                rule: None,
             });
         }
     }

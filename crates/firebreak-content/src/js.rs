@@ -72,6 +72,7 @@ pub(crate) fn fallback(path: &str, text: &str, out: &mut FileReport) {
         column: 0,
         snippet: String::new(),
         phase: Phase::Runtime,
+        rule: None,
     });
     text::token_scan(path, text, out);
 }
@@ -198,6 +199,7 @@ impl<'s, 'o> Scanner<'s, 'o> {
             column,
             snippet: self.index.snippet(offset),
             phase: Phase::Runtime,
+            rule: None,
         });
     }
 

@@ -19,6 +19,7 @@ pub mod score;
 pub mod signals;
 mod source;
 mod text;
+pub mod yara;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -156,6 +157,22 @@ pub struct Hit {
     pub snippet: String,
     /// When the code runs.
     pub phase: Phase,
+    /// The YARA rule behind a `yara-match` hit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<Box<RuleMatch>>,
+}
+
+/// Which YARA rule matched, and where its evidence comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleMatch {
+    /// The rule's identifier.
+    pub rule: String,
+    /// `builtin`, or the rule file it came from.
+    pub namespace: String,
+    /// The string identifier (`$name`) of the first match, when a string matched.
+    pub pattern: Option<String>,
+    /// Whether the rule's meta says `verdict = "malicious"`.
+    pub malicious: bool,
 }
 
 fn signal_id<S: serde::Serializer>(signal: &&'static Signal, s: S) -> Result<S::Ok, S::Error> {
@@ -172,6 +189,13 @@ impl Hit {
                 column: (self.line > 0).then_some(self.column),
             });
         finding = finding.evidence("phase", self.phase.as_str());
+        if let Some(rule) = &self.rule {
+            finding =
+                finding.evidence("rule", rule.rule.clone()).evidence("namespace", rule.namespace.clone());
+            if let Some(pattern) = &rule.pattern {
+                finding = finding.evidence("string", pattern.clone());
+            }
+        }
         if !self.snippet.is_empty() {
             finding = finding.evidence("code", self.snippet.clone());
         }
@@ -235,8 +259,14 @@ pub(crate) trait FileAnalyzer {
 static ANALYZERS: &[&(dyn FileAnalyzer + Sync)] =
     &[&js::JavaScript, &python::Python, &text::Shell, &text::RustBuild];
 
-/// Analyses a package's files.
+/// Analyses a package's files, with the built-in YARA rules.
 pub fn analyze(files: &[PackageFile<'_>]) -> Analysis {
+    analyze_with(files, None)
+}
+
+/// Analyses a package's files; `rules`, when given, replace the built-in YARA rules (a
+/// [`yara::RuleSet`] holds the built-in ones too).
+pub fn analyze_with(files: &[PackageFile<'_>], rules: Option<&yara::RuleSet>) -> Analysis {
     let manifest = manifest::read(files);
     let mut analysis = Analysis { manifest, ..Analysis::default() };
     let mut reports: BTreeMap<String, FileReport> = BTreeMap::new();
@@ -264,6 +294,12 @@ pub fn analyze(files: &[PackageFile<'_>]) -> Analysis {
         {
             reports.insert(file.path.to_owned(), report);
         }
+    }
+
+    let (rule_hits, rule_notes) = yara::scan(rules, files);
+    analysis.notes.extend(rule_notes);
+    for hit in rule_hits {
+        reports.entry(hit.path.clone()).or_default().hits.push(hit);
     }
 
     // Inline hook code (`node -e "…"`) is analysed as a file of its own.
@@ -377,6 +413,7 @@ fn combination(path: &str, phase: Phase, caps: &BTreeSet<Capability>, decoded_ev
         column: 0,
         snippet: String::new(),
         phase,
+        rule: None,
     })
 }
 
@@ -393,6 +430,7 @@ pub fn archive_anomaly(entry: &str, reason: &str, suspicious: bool) -> Hit {
         column: 0,
         snippet: String::new(),
         phase: Phase::InstallTime,
+        rule: None,
     }
 }
 
@@ -408,5 +446,6 @@ pub fn integrity_mismatch(archive: &str, detail: &str) -> Hit {
         column: 0,
         snippet: String::new(),
         phase: Phase::InstallTime,
+        rule: None,
     }
 }

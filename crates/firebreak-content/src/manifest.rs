@@ -371,6 +371,7 @@ pub(crate) fn hook_hit(hook: &InstallHook) -> Hit {
         column: u32::from(hook.line > 0),
         snippet: String::new(),
         phase: Phase::InstallTime,
+        rule: None,
     }
 }
 

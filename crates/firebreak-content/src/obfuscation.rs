@@ -120,6 +120,7 @@ pub(crate) fn check(path: &str, text: &str, out: &mut FileReport) {
             column,
             snippet: index.snippet(at),
             phase: Phase::Runtime,
+            rule: None,
         });
     }
 }

@@ -94,6 +94,7 @@ pub(crate) fn check_pth(path: &str, source: &str, out: &mut FileReport) {
             column: 1,
             snippet: trimmed.chars().take(160).collect(),
             phase: Phase::Runtime,
+            rule: None,
         });
     }
 }
@@ -270,6 +271,7 @@ impl Scanner<'_, '_> {
             column,
             snippet: self.index.snippet(offset),
             phase: Phase::Runtime,
+            rule: None,
         });
     }
 

@@ -179,6 +179,18 @@ pub fn score(analysis: &Analysis, extra: &[Hit]) -> Verdict {
         "walks the file system overwriting or deleting files, steered by hidden strings or the network",
     );
     rule(same_file(&hits, "env-harvest", Capability::Network), "sends the environment over the network");
+    // A rule's author decides: a rule marked malicious names a payload, not a capability.
+    // Tests and docs that only ship are not the package running it.
+    for hit in &hits {
+        if let Some(r) = hit.rule.as_ref().filter(|r| r.malicious)
+            && (hit.phase == Phase::InstallTime || !is_auxiliary(&hit.path))
+        {
+            let text = format!("YARA rule `{}` ({}) marks it malicious", r.rule, r.namespace);
+            if !reasons.contains(&text) {
+                reasons.push(text);
+            }
+        }
+    }
     let malicious = !reasons.is_empty();
 
     // One signal counts at most three times: a bundle with forty fetch calls is not forty
@@ -186,10 +198,12 @@ pub fn score(analysis: &Analysis, extra: &[Hit]) -> Verdict {
     let mut weighted: Vec<(u32, &Hit)> = hits.iter().map(|h| (weight(h), *h)).collect();
     weighted
         .sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.path.cmp(&b.1.path)).then(a.1.line.cmp(&b.1.line)));
+    // YARA rules count each on its own: two different rules are two facts.
     let mut per_signal: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     let mut score = 0u32;
     for (w, hit) in &weighted {
-        let n = per_signal.entry(hit.signal.id).or_default();
+        let key = hit.rule.as_ref().map_or(hit.signal.id, |r| r.rule.as_str());
+        let n = per_signal.entry(key).or_default();
         *n += 1;
         if *n <= 3 {
             score = score.saturating_add(*w);

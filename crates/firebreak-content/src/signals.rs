@@ -193,6 +193,15 @@ signal!(
     "the archive holds entries firebreak skipped: links, devices, paths escaping the package root or \
      files over the size limits. Package managers may handle them differently"
 );
+signal!(
+    YARA_MATCH,
+    "yara-match",
+    "a YARA rule matched",
+    Medium,
+    "a YARA rule, built in or from `--rules`, matched a file of the package; the rule's meta `severity` \
+     weighs it and `verdict = \"malicious\"` makes the package malicious. The evidence names the rule, \
+     its namespace, the file, the matched string, line and snippet"
+);
 
 signal!(
     MALICIOUS_CONTENT,
@@ -239,6 +248,7 @@ pub static SIGNALS: &[&Signal] = &[
     &DESTRUCTIVE_WRITE,
     &PARSE_FALLBACK,
     &ARCHIVE_ANOMALY,
+    &YARA_MATCH,
     &MALICIOUS_CONTENT,
     &SUSPICIOUS_CONTENT,
 ];

@@ -270,6 +270,7 @@ fn scan_lines(path: &str, text: &str, rules: &[Rule], out: &mut FileReport) {
                     column: 1,
                     snippet: line.trim().chars().take(160).collect(),
                     phase: Phase::Runtime,
+                    rule: None,
                 });
             }
         };

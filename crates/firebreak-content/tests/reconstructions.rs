@@ -60,8 +60,13 @@ fn every_reconstruction_is_flagged_with_its_signals() {
                     .collect::<Vec<_>>()
             ));
         }
-        let missing: Vec<&String> =
-            expected.signals.iter().filter(|s| !raised.contains(s.as_str())).collect();
+        // A build without YARA cannot raise `yara-match`; the other expectations still hold.
+        let missing: Vec<&String> = expected
+            .signals
+            .iter()
+            .filter(|s| firebreak_content::yara::available() || s.as_str() != "yara-match")
+            .filter(|s| !raised.contains(s.as_str()))
+            .collect();
         if !missing.is_empty() {
             failures.push(format!("{name}: missing {missing:?}; raised {raised:?}"));
         }

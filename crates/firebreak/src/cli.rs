@@ -184,6 +184,11 @@ pub(crate) struct InspectArgs {
     /// Exit 0 even when the policy blocks (errors still exit 2).
     #[arg(long)]
     pub(crate) exit_zero: bool,
+    /// YARA rules to run beside the built-in set: a `.yar`/`.yara` file, or a directory
+    /// whose `.yar` and `.yara` files are all read (repeatable). A file that does not
+    /// compile is reported with its line and the run exits 2 after the rest.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) rules: Vec<Utf8PathBuf>,
     #[command(flatten)]
     pub(crate) fetch: FetchArgs,
 }
@@ -202,6 +207,11 @@ pub(crate) struct DiffArgs {
     /// Write the report to this file instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub(crate) output: Option<Utf8PathBuf>,
+    /// YARA rules to run beside the built-in set: a `.yar`/`.yara` file, or a directory
+    /// whose `.yar` and `.yara` files are all read (repeatable). A file that does not
+    /// compile is reported with its line and the run exits 2 after the rest.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) rules: Vec<Utf8PathBuf>,
     #[command(flatten)]
     pub(crate) fetch: FetchArgs,
 }

@@ -129,7 +129,7 @@ pub(crate) fn block_on<F: std::future::Future>(future: F) -> miette::Result<F::O
 
 /// Bumped when what the analyzers report changes without a release, so that verdicts
 /// cached by an older build are not reused (the key also holds the build's version).
-const ANALYZER_REVISION: u32 = 1;
+const ANALYZER_REVISION: u32 = 2;
 
 /// One package version whose contents `check` or `scan --deep` analyse.
 #[derive(Debug, Clone)]

@@ -102,3 +102,88 @@ fn inspect_reads_archives_and_checks_integrity_first() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("six@1.16.0") && r.stdout.contains("itoa@1.0.11"), "{}", r.stdout);
 }
+
+const AXIOS_OLD: &str = "crates/firebreak-content/fixtures/reconstructions/diff/axios-1.14.0/package";
+const AXIOS_NEW: &str = "crates/firebreak-content/fixtures/reconstructions/diff/axios-1.14.1/package";
+
+/// A rule that marks any file importing follow-redirects as malicious: wrong, but it shows
+/// that a user's rule decides like a built-in one.
+const TEAM_RULE: &str = r#"
+rule imports_follow_redirects
+{
+    meta:
+        severity = "high"
+        verdict = "malicious"
+        description = "imports follow-redirects"
+    strings:
+        $import = "from 'follow-redirects'"
+    condition:
+        $import and file_name == "axios.js"
+}
+"#;
+
+#[test]
+fn a_user_rule_from_rules_dir_is_a_finding_that_decides_the_verdict() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs_err::write(dir.path().join("team.yar"), TEAM_RULE).expect("write");
+    fs_err::write(dir.path().join("notes.txt"), "not a rule file").expect("write");
+    let rules = dir.path().to_str().expect("UTF-8");
+    // Without the rule the package is clean.
+    let r = run(firebreak().args(["inspect", AXIOS_OLD]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(firebreak().args(["inspect", "--format", "json", "--rules", rules, AXIOS_OLD]));
+    assert_eq!(r.code, 1, "stderr: {}", r.stderr);
+    let json: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
+    assert_eq!(json[0]["verdict"]["verdict"], "malicious");
+    let hit = json[0]["analysis"]["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .find(|h| h["signal"] == "yara-match")
+        .expect("a yara-match hit");
+    assert_eq!(hit["path"], "lib/axios.js");
+    assert_eq!(hit["line"], 2);
+    assert_eq!(hit["severity"], "high");
+    assert_eq!(hit["snippet"], "import followRedirects from 'follow-redirects';");
+    assert_eq!(hit["rule"]["rule"], "imports_follow_redirects");
+    assert_eq!(hit["rule"]["pattern"], "$import");
+    assert!(hit["rule"]["namespace"].as_str().expect("namespace").ends_with("team.yar"), "{hit}");
+    // SARIF carries the same finding, with the rule in its evidence.
+    let r = run(firebreak().args(["inspect", "--format", "sarif", "--rules", rules, AXIOS_OLD]));
+    assert!(r.stdout.contains("yara-match") && r.stdout.contains("imports_follow_redirects"), "{}", r.stdout);
+    // diff runs the same rules on both releases.
+    let r = run(firebreak().args(["diff", "--format", "json", "--rules", rules, AXIOS_OLD, AXIOS_NEW]));
+    assert_eq!(r.code, 1, "stderr: {}", r.stderr);
+    let json: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
+    assert_eq!(json["verdict"]["verdict"], "malicious", "{}", r.stdout);
+}
+
+#[test]
+fn a_broken_rule_file_is_named_with_its_line_and_exits_2_after_the_rest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs_err::write(dir.path().join("a-team.yar"), TEAM_RULE.replace("\"malicious\"", "\"none\""))
+        .expect("write");
+    fs_err::write(
+        dir.path().join("b-broken.yara"),
+        "rule fine { condition: true }\n\nrule broken {\n  condition: $missing\n}\n",
+    )
+    .expect("write");
+    let rules = dir.path().to_str().expect("UTF-8");
+    let r = run(firebreak().args(["inspect", "--format", "json", "--rules", rules, AXIOS_OLD]));
+    assert_eq!(r.code, 2, "stdout: {}", r.stdout);
+    assert!(r.stderr.contains("b-broken.yara` at 4:"), "{}", r.stderr);
+    assert!(r.stderr.contains("$missing"), "{}", r.stderr);
+    // The package is still analysed, with the rule file that compiled.
+    let json: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
+    assert_ne!(json[0]["verdict"]["verdict"], "malicious", "{}", r.stdout);
+    assert!(r.stdout.contains("imports_follow_redirects"), "{}", r.stdout);
+    assert!(!r.stdout.contains("\"fine\""), "a broken file adds no rule: {}", r.stdout);
+    // A directory without rule files and a missing path are errors too.
+    let empty = tempfile::tempdir().expect("tempdir");
+    let r = run(firebreak().args(["inspect", "--rules", empty.path().to_str().expect("UTF-8"), AXIOS_OLD]));
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("holds no YARA rule file"), "{}", r.stderr);
+    let r = run(firebreak().args(["diff", "--rules", "no/such/rules.yar", AXIOS_OLD, AXIOS_NEW]));
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no/such/rules.yar"), "{}", r.stderr);
+}

@@ -61,6 +61,7 @@ pub(crate) const PAGES: &[(&str, &str)] = &[
     ("destructive-write", include_str!("../../../../docs/signals/destructive-write.md")),
     ("parse-fallback", include_str!("../../../../docs/signals/parse-fallback.md")),
     ("archive-anomaly", include_str!("../../../../docs/signals/archive-anomaly.md")),
+    ("yara-match", include_str!("../../../../docs/signals/yara-match.md")),
 ];
 
 pub(super) fn run(args: &ExplainArgs) -> miette::Result<ExitStatus> {

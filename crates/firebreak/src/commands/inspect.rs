@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 
 use camino::{Utf8Path, Utf8PathBuf};
 use firebreak_archive::{Integrity, verify_integrity};
-use firebreak_content::{Analysis, Diff, Verdict, VerdictKind, analyze, diff, score};
+use firebreak_content::yara::{RuleSet, RuleSource};
+use firebreak_content::{Analysis, Diff, Verdict, VerdictKind, analyze_with, diff, score};
 use serde::Serialize;
 
 use firebreak_content::signals::INTEGRITY_MISMATCH;
@@ -101,6 +102,81 @@ fn load(path: &Utf8Path, integrity: Option<&str>) -> miette::Result<Loaded> {
     }
     loaded.files.sort();
     Ok(loaded)
+}
+
+/// Largest rule file read, and most rule files taken from one directory: rules are the
+/// user's own, the bounds only keep a wrong path (a home directory) from being read whole.
+const MAX_RULE_FILE: u64 = 16 * 1024 * 1024;
+const MAX_RULE_FILES: usize = 10_000;
+
+/// The rule files `--rules` names: a file as given, a directory's `.yar` and `.yara` files
+/// (not its subdirectories) in name order.
+fn rule_sources(paths: &[Utf8PathBuf]) -> Result<Vec<RuleSource>, miette::Report> {
+    let mut files: Vec<Utf8PathBuf> = Vec::new();
+    for path in paths {
+        let meta =
+            fs_err::metadata(path).map_err(|e| miette::miette!("cannot read YARA rules `{path}`: {e}"))?;
+        if !meta.is_dir() {
+            files.push(path.clone());
+            continue;
+        }
+        let mut found: Vec<Utf8PathBuf> = fs_err::read_dir(path)
+            .map_err(|e| miette::miette!("cannot list YARA rules in `{path}`: {e}"))?
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .filter_map(|e| Utf8PathBuf::from_path_buf(e.path()).ok())
+            .filter(|p| matches!(p.extension(), Some("yar" | "yara")))
+            .collect();
+        if found.is_empty() {
+            return Err(miette::miette!(
+                "`{path}` holds no YARA rule file: expected files named `*.yar` or `*.yara`"
+            ));
+        }
+        found.sort();
+        files.extend(found);
+    }
+    if files.len() > MAX_RULE_FILES {
+        return Err(miette::miette!(
+            "{} YARA rule files given, more than the {MAX_RULE_FILES} read in one run",
+            files.len()
+        ));
+    }
+    files
+        .into_iter()
+        .map(|path| {
+            let size = fs_err::metadata(&path).map_err(|e| miette::miette!("cannot read YARA rules `{path}`: {e}"))?.len();
+            if size > MAX_RULE_FILE {
+                return Err(miette::miette!(
+                    "YARA rules `{path}` are {size} bytes, over the {MAX_RULE_FILE}-byte limit for a rule file"
+                ));
+            }
+            let text = fs_err::read(&path).map_err(|e| miette::miette!("cannot read YARA rules `{path}`: {e}"))?;
+            Ok(RuleSource { origin: path.to_string(), text })
+        })
+        .collect()
+}
+
+/// Compiles `--rules` with the built-in set. A file that does not compile is reported
+/// (with its line) and marks the run as failed, the others are used; `None` without
+/// `--rules`, so the analysis uses the built-in rules alone.
+fn user_rules(paths: &[Utf8PathBuf], status: &mut ExitStatus) -> miette::Result<Option<RuleSet>> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    if !firebreak_content::yara::available() {
+        return Err(miette::miette!(
+            help = "build firebreak with its default features (`cargo build`) to use YARA rules",
+            "`--rules` needs YARA: {}",
+            firebreak_content::yara::Unsupported
+        ));
+    }
+    let sources = rule_sources(paths)?;
+    let (rules, errors) = RuleSet::compile(&sources).map_err(|e| miette::miette!("`--rules`: {e}"))?;
+    for error in &errors {
+        printer::error(&miette::miette!("{error}"));
+        *status = ExitStatus::Error;
+    }
+    Ok(Some(rules))
 }
 
 /// Where an inspected package came from, when it came from a registry.
@@ -242,12 +318,13 @@ pub(super) fn run(args: &InspectArgs) -> miette::Result<ExitStatus> {
     let (policy, policy_path) = super::scan::load_policy_from(args.config.as_deref(), Utf8Path::new("."))?;
     let today = Date::from_unix_seconds(super::scan::now()?.unix_seconds());
     let mut status = ExitStatus::Success;
+    let rules = user_rules(&args.rules, &mut status)?;
     let mut done = Vec::new();
     let names: Vec<&str> = args.paths.iter().map(String::as_str).collect();
     for input in read_inputs(&names, &args.fetch, args.integrity.as_deref()) {
         match input {
             Ok(input) => {
-                let mut analysis = analyze(&input.loaded.package_files());
+                let mut analysis = analyze_with(&input.loaded.package_files(), rules.as_ref());
                 analysis.hits.extend(input.loaded.hits.iter().cloned());
                 let verdict = score(&analysis, &[]);
                 done.push((input, analysis, verdict));
@@ -467,6 +544,10 @@ fn render_inspect(out: &mut String, input: &Input, analysis: &Analysis, verdict:
                 hit.message,
                 hit.phase.as_str()
             );
+            if let Some(rule) = &hit.rule {
+                let string = rule.pattern.as_deref().map(|p| format!(", string {p}")).unwrap_or_default();
+                let _ = writeln!(out, "        = rule {} in {}{string}", rule.rule, rule.namespace);
+            }
             if !hit.snippet.is_empty() {
                 let _ = writeln!(out, "        | {}", hit.snippet);
             }
@@ -493,6 +574,8 @@ struct DiffReport<'a> {
 }
 
 pub(super) fn run_diff(args: &DiffArgs) -> miette::Result<ExitStatus> {
+    let mut status = ExitStatus::Success;
+    let rules = user_rules(&args.rules, &mut status)?;
     let mut inputs = read_inputs(&[&args.old, &args.new], &args.fetch, None).into_iter();
     let (Some(old), Some(new)) = (inputs.next(), inputs.next()) else {
         return Err(miette::miette!("`diff` takes two releases"));
@@ -501,7 +584,8 @@ pub(super) fn run_diff(args: &DiffArgs) -> miette::Result<ExitStatus> {
     let (old_label, new_label) = (old.label.as_str(), new.label.as_str());
     let (old, new) = (&old.loaded, &new.loaded);
     let (old_files, new_files) = (old.package_files(), new.package_files());
-    let (mut old_analysis, mut new_analysis) = (analyze(&old_files), analyze(&new_files));
+    let (mut old_analysis, mut new_analysis) =
+        (analyze_with(&old_files, rules.as_ref()), analyze_with(&new_files, rules.as_ref()));
     old_analysis.hits.extend(old.hits.iter().cloned());
     new_analysis.hits.extend(new.hits.iter().cloned());
     let delta = diff(&old_files, &old_analysis, &new_files, &new_analysis);
@@ -530,7 +614,13 @@ pub(super) fn run_diff(args: &DiffArgs) -> miette::Result<ExitStatus> {
         }
     };
     super::write_output(args.output.as_deref(), &bytes)?;
-    Ok(if verdict.verdict == VerdictKind::Malicious { ExitStatus::Blocked } else { ExitStatus::Success })
+    Ok(if status != ExitStatus::Success {
+        status
+    } else if verdict.verdict == VerdictKind::Malicious {
+        ExitStatus::Blocked
+    } else {
+        ExitStatus::Success
+    })
 }
 
 fn render_diff(
