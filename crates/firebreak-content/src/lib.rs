@@ -277,13 +277,13 @@ pub fn analyze_with(files: &[PackageFile<'_>], rules: Option<&yara::RuleSet>) ->
             report.capabilities.insert(Capability::NativeBinary);
             report.hits.push(binary::hit(file.path, kind));
         } else if let Some(analyzer) = ANALYZERS.iter().find(|a| a.accepts(file.path)) {
-            let text = String::from_utf8_lossy(file.data);
+            let text = text_of(file.data);
             analysis.code_files += 1;
             analysis.code_bytes += file.data.len() as u64;
             analyzer.analyze(file.path, &text, &mut report);
             obfuscation::check(file.path, &text, &mut report);
         } else if file.path.ends_with(".pth") {
-            let text = String::from_utf8_lossy(file.data);
+            let text = text_of(file.data);
             python::check_pth(file.path, &text, &mut report);
         }
         if !report.hits.is_empty()
@@ -355,6 +355,16 @@ pub fn analyze_with(files: &[PackageFile<'_>], rules: Option<&yara::RuleSet>) ->
         (&a.path, a.line, a.column, a.signal.id).cmp(&(&b.path, b.line, b.column, b.signal.id))
     });
     analysis
+}
+
+/// The file as text, invalid sequences replaced. Valid UTF-8 (nearly every source file) is
+/// checked by `from_utf8`'s ASCII fast path and borrowed; the lossy decoder walks chunk by
+/// chunk and cost several instructions per byte.
+fn text_of(data: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(data) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(data),
+    }
 }
 
 /// Tests, examples and documentation ship in sdists and tarballs but do not run when the

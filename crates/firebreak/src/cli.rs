@@ -61,8 +61,9 @@ pub(crate) enum Command {
     Inspect(InspectArgs),
     /// Compare two releases of a package: files, manifest, and what the new one can do
     /// that the old one could not. Each side is an archive, a directory or a registry
-    /// package (`axios@1.14.0 axios@1.14.1`). Exit 0: nothing alarming; 1: the new release
-    /// is malicious; 2: an error.
+    /// package (`axios@1.14.0 axios@1.14.1`). Exit 0: nothing blocked; 1: the policy blocks
+    /// the new release's verdict, scored with its capability delta (`[content] block`, by
+    /// default malicious); 2: an error.
     Diff(DiffArgs),
     /// Run a registry proxy that serves only what the policy allows: blocked versions
     /// are removed from package documents and their downloads refused with the reason.
@@ -130,7 +131,7 @@ pub(crate) enum InspectFormat {
     /// The full analysis.
     Json,
     /// SARIF 2.1.0: one result per finding, located at its file and line in the package
-    /// (`inspect` only).
+    /// (for `diff`: the new release's findings and the delta's).
     Sarif,
 }
 
@@ -212,6 +213,14 @@ pub(crate) struct DiffArgs {
     /// compile is reported with its line and the run exits 2 after the rest.
     #[arg(long, value_name = "PATH")]
     pub(crate) rules: Vec<Utf8PathBuf>,
+    /// The policy file whose `[content] block`, `[signals]` and `[[ignore]]` decide the
+    /// exit code from the newer release's verdict (its capability delta included); by
+    /// default `firebreak.toml` in the current directory, else the defaults.
+    #[arg(long, value_name = "FILE", env = "FIREBREAK_CONFIG")]
+    pub(crate) config: Option<Utf8PathBuf>,
+    /// Exit 0 even when the policy blocks (errors still exit 2).
+    #[arg(long)]
+    pub(crate) exit_zero: bool,
     #[command(flatten)]
     pub(crate) fetch: FetchArgs,
 }

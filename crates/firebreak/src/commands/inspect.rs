@@ -363,7 +363,7 @@ pub(super) fn run(args: &InspectArgs) -> miette::Result<ExitStatus> {
             json.push(b'\n');
             json
         }
-        InspectFormat::Sarif => decided.sarif(&done, &policy, policy_path.as_deref())?,
+        InspectFormat::Sarif => decided.sarif(&done, &policy, policy_path.as_deref(), None)?,
     };
     super::write_output(args.output.as_deref(), &bytes)?;
     if status == ExitStatus::Success && blocked && !args.exit_zero {
@@ -432,12 +432,14 @@ impl Decided {
     }
 
     /// The report crate's SARIF with each rule's `help.markdown` taken from its
-    /// `docs/signals` page, as `explain` prints it.
+    /// `docs/signals` page, as `explain` prints it; `compared_with` names the older release
+    /// of a diff.
     fn sarif(
         &self,
         done: &[Inspected],
         policy: &Policy,
         policy_path: Option<&Utf8Path>,
+        compared_with: Option<&str>,
     ) -> miette::Result<Vec<u8>> {
         let mut report =
             Report::new(env!("CARGO_PKG_VERSION"), &self.inventory, &self.findings, &self.evaluation, policy);
@@ -468,7 +470,11 @@ impl Decided {
                     })
                 })
                 .collect();
-            run.insert("properties".into(), serde_json::json!({ "packages": archives }));
+            let mut properties = serde_json::json!({ "packages": archives });
+            if let (Some(old), Some(map)) = (compared_with, properties.as_object_mut()) {
+                map.insert("compared_with".into(), serde_json::Value::String(old.to_owned()));
+            }
+            run.insert("properties".into(), properties);
         }
         let mut bytes =
             serde_json::to_vec_pretty(&doc).map_err(|e| miette::miette!("cannot render SARIF: {e}"))?;
@@ -576,47 +582,49 @@ struct DiffReport<'a> {
 pub(super) fn run_diff(args: &DiffArgs) -> miette::Result<ExitStatus> {
     let mut status = ExitStatus::Success;
     let rules = user_rules(&args.rules, &mut status)?;
+    let (policy, policy_path) = super::scan::load_policy_from(args.config.as_deref(), Utf8Path::new("."))?;
+    let today = Date::from_unix_seconds(super::scan::now()?.unix_seconds());
     let mut inputs = read_inputs(&[&args.old, &args.new], &args.fetch, None).into_iter();
     let (Some(old), Some(new)) = (inputs.next(), inputs.next()) else {
         return Err(miette::miette!("`diff` takes two releases"));
     };
     let (old, new) = (old?, new?);
-    let (old_label, new_label) = (old.label.as_str(), new.label.as_str());
-    let (old, new) = (&old.loaded, &new.loaded);
-    let (old_files, new_files) = (old.package_files(), new.package_files());
+    let (old_files, new_files) = (old.loaded.package_files(), new.loaded.package_files());
     let (mut old_analysis, mut new_analysis) =
         (analyze_with(&old_files, rules.as_ref()), analyze_with(&new_files, rules.as_ref()));
-    old_analysis.hits.extend(old.hits.iter().cloned());
-    new_analysis.hits.extend(new.hits.iter().cloned());
+    old_analysis.hits.extend(old.loaded.hits.iter().cloned());
+    new_analysis.hits.extend(new.loaded.hits.iter().cloned());
     let delta = diff(&old_files, &old_analysis, &new_files, &new_analysis);
     let verdict = score(&new_analysis, &delta.hits);
+    // The policy sees the new release as `inspect` would, with the delta's findings added:
+    // a verdict that only the delta makes (a phantom dependency, a capability new in a
+    // patch release) blocks like any other.
+    let mut decided_analysis = new_analysis.clone();
+    decided_analysis.hits.extend(delta.hits.iter().cloned());
+    let old_label = old.label.clone();
+    let done = vec![(new, decided_analysis, verdict)];
+    let decided = decide(&done, &policy, today);
+    let blocked = decided.report_failed();
+    let Some((new, _, verdict)) = done.first() else {
+        return Err(miette::miette!("`diff` takes two releases"));
+    };
     let bytes = match args.format {
         InspectFormat::Json => {
-            let report = DiffReport {
-                old: args.old.as_str(),
-                new: args.new.as_str(),
-                verdict: &verdict,
-                diff: &delta,
-            };
+            let report = DiffReport { old: args.old.as_str(), new: args.new.as_str(), verdict, diff: &delta };
             let mut json =
                 serde_json::to_vec_pretty(&report).map_err(|e| miette::miette!("cannot write JSON: {e}"))?;
             json.push(b'\n');
             json
         }
-        InspectFormat::Sarif => {
-            return Err(miette::miette!(
-                help = "use `--format json`, or `firebreak inspect --format sarif` on the new release",
-                "`diff` writes human or JSON output, not SARIF"
-            ));
-        }
+        InspectFormat::Sarif => decided.sarif(&done, &policy, policy_path.as_deref(), Some(&old_label))?,
         InspectFormat::Human => {
-            render_diff(old_label, &old_analysis, new_label, &new_analysis, &delta, &verdict).into_bytes()
+            render_diff(&old_label, &old_analysis, &new.label, &new_analysis, &delta, verdict).into_bytes()
         }
     };
     super::write_output(args.output.as_deref(), &bytes)?;
     Ok(if status != ExitStatus::Success {
         status
-    } else if verdict.verdict == VerdictKind::Malicious {
+    } else if blocked && !args.exit_zero {
         ExitStatus::Blocked
     } else {
         ExitStatus::Success
