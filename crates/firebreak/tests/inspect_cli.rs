@@ -186,6 +186,8 @@ fn a_broken_rule_file_is_named_with_its_line_and_exits_2_after_the_rest() {
     let r = run(firebreak().args(["diff", "--rules", "no/such/rules.yar", AXIOS_OLD, AXIOS_NEW]));
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("no/such/rules.yar"), "{}", r.stderr);
+}
+
 /// The diff's exit code is the policy's, as `inspect`'s is: the new release's verdict,
 /// scored with the capability delta, against `[content] block`.
 #[test]

@@ -143,7 +143,7 @@ impl Default for ProxyOptions {
             max_document_size: 64 << 20,
             max_artifact_size: 256 << 20,
             memory_cache_bytes: 128 << 20,
-            upstream_memory_bytes: 32 << 20,
+            upstream_memory_bytes: 16 << 20,
             header_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(120),
             upstream_timeout: Duration::from_secs(60),

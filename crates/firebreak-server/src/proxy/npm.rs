@@ -227,11 +227,11 @@ async fn load_doc(inner: &Arc<Inner>, name: &str, doc: Arc<Doc>) -> Load {
     let owned = name.to_owned();
     let (decisions, until) = inner
         .decisions(Ecosystem::Npm, name, doc.digest, move || {
-            let map = match serde_json::from_slice::<Value>(&body.body) {
-                Ok(Value::Object(map)) => map,
-                _ => Map::new(),
-            };
-            firebreak_registry::npm::parse_packument(&owned, &map)
+            // The typed reader borrows from the body and skips what the history does not
+            // need: a fraction of the memory a second `Value` tree of the document takes.
+            // A body that is not a JSON object was refused above; this cannot fail.
+            firebreak_registry::npm::read_packument(&owned, "", &body.body)
+                .unwrap_or_else(|_| firebreak_registry::npm::parse_packument(&owned, &Map::new()))
         })
         .await;
     Load::Ok(Loaded { doc, value, decisions, until })

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use camino::{Utf8Path, Utf8PathBuf};
 use firebreak_archive::{Integrity, verify_integrity};
 use firebreak_content::yara::{RuleSet, RuleSource};
-use firebreak_content::{Analysis, Diff, Verdict, VerdictKind, analyze_with, diff, score};
+use firebreak_content::{Analysis, Diff, Verdict, analyze_with, diff, score};
 use serde::Serialize;
 
 use firebreak_content::signals::INTEGRITY_MISMATCH;
