@@ -3,7 +3,7 @@
 # 1,500-package npm lockfile, against the local fixture registry (gen_fixture.py):
 # cold cache, warm cache (default --max-age), offline, and --max-age 0 (every packument
 # revalidated, answered 304).
-# Usage: bench/registry/scan.sh [OUT_DIR]      Env: RUNS=10 COLD_RUNS=5 N=1500
+# Usage: bench/registry/scan.sh [OUT_DIR]      Env: RUNS=10 COLD_RUNS=5 N=1500 FIREBREAK=binary
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out="${1:-$root/bench/out/registry}"
@@ -13,9 +13,12 @@ N="${N:-1500}"
 target="${CARGO_TARGET_DIR:-$root/target}"
 cd "$root"
 
-cargo build --release --locked -q -p firebreak
+# FIREBREAK names an already built binary (to compare builds); otherwise main's is built.
+if [ -z "${FIREBREAK:-}" ]; then
+  cargo build --release --locked -q -p firebreak
+fi
 cargo build --release --locked -q -p firebreak-test --example serve_fixtures
-fb="$target/release/firebreak"
+fb="${FIREBREAK:-$target/release/firebreak}"
 serve="$target/release/examples/serve_fixtures"
 
 if [ ! -f "$out/stats.json" ] || [ "$(python3 -c "import json;print(json.load(open('$out/stats.json'))['packages'])")" != "$N" ]; then

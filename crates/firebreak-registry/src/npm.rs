@@ -265,6 +265,10 @@ pub fn parse_packument(name: &str, doc: &Map<String, Value>) -> PackageHistory {
     history.created = times.get("created").copied();
     history.modified = times.get("modified").copied();
     if let Some(versions) = r.obj(doc, "versions", "$") {
+        // In version-string order whatever order the map keeps (serde_json keeps the
+        // document's when a dependency turns on `preserve_order`), as the typed reader does.
+        let mut versions: Vec<(&String, &Value)> = versions.iter().collect();
+        versions.sort_unstable_by(|a, b| a.0.cmp(b.0));
         for (version, manifest) in versions {
             let path = join("$.versions", version);
             let Value::Object(manifest) = manifest else {

@@ -494,12 +494,19 @@ mod tests {
                 let name = tolerant("?", &doc).name;
                 let fast =
                     typed(&name, &doc).unwrap_or_else(|| panic!("{name}: the typed reader refused it"));
-                assert_eq!(fast, tolerant(&name, &doc), "{}", path.display());
+                assert_eq!(same_order(fast.clone()), same_order(tolerant(&name, &doc)), "{}", path.display());
                 assert!(!fast.releases.is_empty(), "{}", path.display());
                 seen += 1;
             }
         }
         assert!(seen >= 9, "only {seen} recorded packuments");
+    }
+
+    /// Warnings sorted: the tolerant reader walks maps in serde_json's order, which is the
+    /// document's when a dependency turns on `preserve_order`, the typed one in key order.
+    fn same_order(mut h: PackageHistory) -> PackageHistory {
+        h.warnings.sort();
+        h
     }
 
     #[test]
@@ -521,7 +528,7 @@ mod tests {
               "1.6.0":{"deprecated":"","dependencies":{"\u00fc":"1","e\"q":"2"}},
               "not.a.version":{}}}"#;
         let fast = typed("y", doc).expect("well-formed");
-        assert_eq!(fast, tolerant("y", doc));
+        assert_eq!(same_order(fast.clone()), same_order(tolerant("y", doc)));
         // The document names another package, a time and a version do not parse, a
         // shasum is not hex, and an object stands where a time should.
         assert_eq!(fast.warnings.len(), 5, "{:?}", fast.warnings);
