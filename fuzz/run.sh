@@ -61,7 +61,9 @@ for t in "${targets[@]}"; do
           tar -xzOf "$a" "$m" 2>/dev/null | head -c 65536 > "corpus/$t/tmp" || true
           [ -s "corpus/$t/tmp" ] && mv "corpus/$t/tmp" "corpus/$t/$(sha1sum < "corpus/$t/tmp" | cut -c1-16)"
           rm -f "corpus/$t/tmp"
-        done
+        # `head` closing the pipe early, or a pattern that matched no archive, is not an
+        # error here (pipefail would otherwise end the script before the fuzzer starts).
+        done || true
       done ;;
   esac
   echo "== $t ($(ls "corpus/$t" | wc -l) seeds, ${secs}s)"
