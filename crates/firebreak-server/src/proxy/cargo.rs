@@ -113,29 +113,7 @@ fn join(base: &Url, path: &str) -> Option<Url> {
 }
 
 fn upstream_error(e: &UpstreamError, what: &str) -> Response {
-    let (status, sentence) = match e {
-        UpstreamError::NotFound => (StatusCode::NOT_FOUND, format!("{what} not found upstream")),
-        UpstreamError::Status(s) => (
-            StatusCode::from_u16(*s).unwrap_or(StatusCode::BAD_GATEWAY),
-            format!("the upstream registry answered HTTP {s} for {what}"),
-        ),
-        UpstreamError::TooLarge { limit } => (
-            StatusCode::BAD_GATEWAY,
-            format!("firebreak proxy refused the upstream answer for {what}: larger than {limit} bytes"),
-        ),
-        UpstreamError::Unavailable(why) => (
-            StatusCode::BAD_GATEWAY,
-            format!(
-                "firebreak proxy cannot reach the upstream registry for {what} and has no cached copy ({why})"
-            ),
-        ),
-        UpstreamError::IntegrityMismatch(why) => (
-            StatusCode::BAD_GATEWAY,
-            format!(
-                "firebreak proxy refused to serve {what}: the bytes from upstream do not match the index checksum ({why})"
-            ),
-        ),
-    };
+    let (status, sentence) = e.answer(what, "registry", "the index checksum");
     text(status, &format!("{sentence}\n"))
 }
 
@@ -428,28 +406,11 @@ async fn download(inner: &Arc<Inner>, info: &RequestInfo, name: &str, version: &
             "firebreak proxy: the upstream index's `dl` does not give an http(s) download URL\n",
         );
     };
-    match inner.upstream.artifact(&url, &cksum, info.forwarded_auth(inner).as_ref()).await {
-        Ok(bytes) => {
-            inner.audit(info.client, "cargo", &spelled, version, "artifact", &decision);
-            let mut r = Response::new(Body::from(bytes.as_ref().clone()));
-            r.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
-            r
-        }
-        Err(e) => {
-            if matches!(e, UpstreamError::IntegrityMismatch(_)) {
-                (inner.log)(&format!("{spelled}@{version}: {e}; not served"));
-                let refused = Decision {
-                    allowed: false,
-                    rule: "integrity-mismatch".to_owned(),
-                    reason: e.to_string(),
-                    fallback: None,
-                };
-                inner.audit(info.client, "cargo", &spelled, version, "artifact", &refused);
-            }
-            upstream_error(&e, &format!("{spelled}@{version}"))
-        }
-    }
+    let fetched = inner.upstream.artifact(&url, &cksum, info.forwarded_auth(inner).as_ref()).await;
+    let label = format!("{spelled}@{version}");
+    inner
+        .artifact_response(info, "cargo", &spelled, version, &label, Some(&decision), fetched)
+        .unwrap_or_else(|e| upstream_error(&e, &label))
 }
 
 #[cfg(test)]

@@ -510,6 +510,46 @@ impl Inner {
         (decisions, until)
     }
 
+    /// The response for a fetched artifact: its bytes (auditing `allowed`, the decision
+    /// that let it through, when given), or the upstream error, after logging and auditing
+    /// a digest mismatch as the refusal it is. `label` names the download in the log.
+    #[allow(clippy::too_many_arguments)]
+    fn artifact_response(
+        &self,
+        info: &RequestInfo,
+        ecosystem: &str,
+        name: &str,
+        version: &str,
+        label: &str,
+        allowed: Option<&Decision>,
+        fetched: Result<axum::body::Bytes, upstream::UpstreamError>,
+    ) -> Result<Response, upstream::UpstreamError> {
+        match fetched {
+            Ok(bytes) => {
+                if let Some(decision) = allowed {
+                    self.audit(info.client, ecosystem, name, version, "artifact", decision);
+                }
+                let mut r = Response::new(Body::from(bytes));
+                r.headers_mut()
+                    .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+                Ok(r)
+            }
+            Err(e) => {
+                if matches!(e, upstream::UpstreamError::IntegrityMismatch(_)) {
+                    (self.log)(&format!("{label}: {e}; not served"));
+                    let refused = Decision {
+                        allowed: false,
+                        rule: "integrity-mismatch".to_owned(),
+                        reason: e.to_string(),
+                        fallback: None,
+                    };
+                    self.audit(info.client, ecosystem, name, version, "artifact", &refused);
+                }
+                Err(e)
+            }
+        }
+    }
+
     fn audit(
         &self,
         client: Option<SocketAddr>,

@@ -145,31 +145,8 @@ fn packument_url(inner: &Inner, name: &str) -> Option<Url> {
 }
 
 fn upstream_error(e: &UpstreamError, name: &str) -> Response {
-    match e {
-        UpstreamError::NotFound => {
-            error(StatusCode::NOT_FOUND, &format!("package `{name}` not found upstream"))
-        }
-        UpstreamError::Status(s) => error(
-            StatusCode::from_u16(*s).unwrap_or(StatusCode::BAD_GATEWAY),
-            &format!("the upstream registry answered HTTP {s} for `{name}`"),
-        ),
-        UpstreamError::TooLarge { limit } => error(
-            StatusCode::BAD_GATEWAY,
-            &format!("firebreak proxy refused the upstream document for `{name}`: larger than {limit} bytes"),
-        ),
-        UpstreamError::Unavailable(why) => error(
-            StatusCode::BAD_GATEWAY,
-            &format!(
-                "firebreak proxy cannot reach the upstream registry for `{name}` and has no cached copy ({why})"
-            ),
-        ),
-        UpstreamError::IntegrityMismatch(why) => error(
-            StatusCode::BAD_GATEWAY,
-            &format!(
-                "firebreak proxy refused to serve `{name}`: the bytes from upstream do not match the published digest ({why})"
-            ),
-        ),
-    }
+    let (status, sentence) = e.answer(&format!("`{name}`"), "registry", "the published digest");
+    error(status, &sentence)
 }
 
 /// The packument, its parsed form and the decisions on its versions.
@@ -634,28 +611,12 @@ async fn tarball(inner: &Arc<Inner>, info: &RequestInfo, name: &str, file: &str)
             ),
         );
     };
-    match inner.upstream.artifact(&upstream_url, integrity, info.forwarded_auth(inner).as_ref()).await {
-        Ok(bytes) => {
-            inner.audit(info.client, "npm", name, version, "artifact", &decision);
-            let mut r = Response::new(Body::from(bytes.as_ref().clone()));
-            r.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
-            r
-        }
-        Err(e) => {
-            if matches!(e, UpstreamError::IntegrityMismatch(_)) {
-                (inner.log)(&format!("{name}@{version}: {e}; not served"));
-                let refused = Decision {
-                    allowed: false,
-                    rule: "integrity-mismatch".to_owned(),
-                    reason: e.to_string(),
-                    fallback: None,
-                };
-                inner.audit(info.client, "npm", name, version, "artifact", &refused);
-            }
-            upstream_error(&e, &format!("{name}@{version}"))
-        }
-    }
+    let fetched =
+        inner.upstream.artifact(&upstream_url, integrity, info.forwarded_auth(inner).as_ref()).await;
+    let label = format!("{name}@{version}");
+    inner
+        .artifact_response(info, "npm", name, version, &label, Some(&decision), fetched)
+        .unwrap_or_else(|e| upstream_error(&e, &label))
 }
 
 async fn search(inner: &Arc<Inner>, info: &RequestInfo) -> Response {

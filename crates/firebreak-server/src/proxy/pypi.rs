@@ -143,29 +143,8 @@ fn error(status: StatusCode, sentence: &str) -> Response {
 }
 
 fn upstream_error(e: &UpstreamError, what: &str) -> Response {
-    match e {
-        UpstreamError::NotFound => error(StatusCode::NOT_FOUND, &format!("{what} not found upstream")),
-        UpstreamError::Status(s) => error(
-            StatusCode::from_u16(*s).unwrap_or(StatusCode::BAD_GATEWAY),
-            &format!("the upstream index answered HTTP {s} for {what}"),
-        ),
-        UpstreamError::TooLarge { limit } => error(
-            StatusCode::BAD_GATEWAY,
-            &format!("firebreak proxy refused the upstream answer for {what}: larger than {limit} bytes"),
-        ),
-        UpstreamError::Unavailable(why) => error(
-            StatusCode::BAD_GATEWAY,
-            &format!(
-                "firebreak proxy cannot reach the upstream index for {what} and has no cached copy ({why})"
-            ),
-        ),
-        UpstreamError::IntegrityMismatch(why) => error(
-            StatusCode::BAD_GATEWAY,
-            &format!(
-                "firebreak proxy refused to serve {what}: the bytes from upstream do not match the digest the index publishes ({why})"
-            ),
-        ),
-    }
+    let (status, sentence) = e.answer(what, "index", "the digest the index publishes");
+    error(status, &sentence)
 }
 
 fn stale_headers(response: &mut Response, doc: &Doc) {
@@ -751,30 +730,20 @@ async fn download(
             ),
         );
     };
-    match inner.upstream.artifact(&url, &integrity, info.forwarded_auth(inner).as_ref()).await {
-        Ok(bytes) => {
-            if !metadata {
-                inner.audit(info.client, "pypi", &name, &version, "artifact", &file.decision);
-            }
-            let mut r = Response::new(Body::from(bytes.as_ref().clone()));
-            r.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
-            r
-        }
-        Err(e) => {
-            if matches!(e, UpstreamError::IntegrityMismatch(_)) {
-                (inner.log)(&format!("{name}=={version} `{what}`: {e}; not served"));
-                let refused = Decision {
-                    allowed: false,
-                    rule: "integrity-mismatch".to_owned(),
-                    reason: e.to_string(),
-                    fallback: None,
-                };
-                inner.audit(info.client, "pypi", &name, &version, "artifact", &refused);
-            }
-            upstream_error(&e, &format!("`{what}`"))
-        }
-    }
+    let fetched = inner.upstream.artifact(&url, &integrity, info.forwarded_auth(inner).as_ref()).await;
+    // A metadata file is not logged as a download: the wheel download that follows is.
+    let allowed = (!metadata).then_some(&file.decision);
+    inner
+        .artifact_response(
+            info,
+            "pypi",
+            &name,
+            &version,
+            &format!("{name}=={version} `{what}`"),
+            allowed,
+            fetched,
+        )
+        .unwrap_or_else(|e| upstream_error(&e, &format!("`{what}`")))
 }
 
 #[cfg(test)]

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use axum::body::Bytes;
+use axum::http::StatusCode;
 use firebreak_archive::{Integrity, verify_integrity};
 use firebreak_registry::Credentials;
 use reqwest::Url;
@@ -30,6 +32,37 @@ pub(crate) enum UpstreamError {
     TooLarge { limit: usize },
     /// The artifact's bytes do not have the published digest; they are never served.
     IntegrityMismatch(String),
+}
+
+impl UpstreamError {
+    /// The status and the sentence a client gets for this error about `what`
+    /// (`` `axios` ``, `` crate `logwise` ``): `source` names the upstream (`registry`,
+    /// `index`), `digest` what the bytes were checked against (`the index checksum`).
+    pub(crate) fn answer(&self, what: &str, source: &str, digest: &str) -> (StatusCode, String) {
+        match self {
+            UpstreamError::NotFound => (StatusCode::NOT_FOUND, format!("{what} not found upstream")),
+            UpstreamError::Status(s) => (
+                StatusCode::from_u16(*s).unwrap_or(StatusCode::BAD_GATEWAY),
+                format!("the upstream {source} answered HTTP {s} for {what}"),
+            ),
+            UpstreamError::TooLarge { limit } => (
+                StatusCode::BAD_GATEWAY,
+                format!("firebreak proxy refused the upstream answer for {what}: larger than {limit} bytes"),
+            ),
+            UpstreamError::Unavailable(why) => (
+                StatusCode::BAD_GATEWAY,
+                format!(
+                    "firebreak proxy cannot reach the upstream {source} for {what} and has no cached copy ({why})"
+                ),
+            ),
+            UpstreamError::IntegrityMismatch(why) => (
+                StatusCode::BAD_GATEWAY,
+                format!(
+                    "firebreak proxy refused to serve {what}: the bytes from upstream do not match {digest} ({why})"
+                ),
+            ),
+        }
+    }
 }
 
 impl std::fmt::Display for UpstreamError {
@@ -99,7 +132,7 @@ pub(crate) struct Upstream {
     options: UpstreamOptions,
     memory: Mutex<Memory>,
     docs_in_flight: Mutex<HashMap<String, Cell<Arc<Doc>>>>,
-    blobs_in_flight: Mutex<HashMap<String, Cell<Arc<Vec<u8>>>>>,
+    blobs_in_flight: Mutex<HashMap<String, Cell<Bytes>>>,
     metrics: Arc<Metrics>,
 }
 
@@ -330,14 +363,14 @@ impl Upstream {
         url: &Url,
         integrity: &str,
         client_auth: Option<&HeaderValue>,
-    ) -> Result<Arc<Vec<u8>>, UpstreamError> {
+    ) -> Result<Bytes, UpstreamError> {
         let key = key_of(integrity.trim());
         if let Some(dir) = &self.options.cache_dir {
             let path = dir.join("blobs").join(&key);
             if let Ok(bytes) = fs_err::read(&path) {
                 if verify_integrity(&bytes, integrity).is_match() {
                     self.metrics.cache("artifact", true);
-                    return Ok(Arc::new(bytes));
+                    return Ok(Bytes::from(bytes));
                 }
                 // A damaged or tampered cache entry: drop it and fetch again.
                 let _ = fs_err::remove_file(&path);
@@ -365,7 +398,7 @@ impl Upstream {
         integrity: &str,
         client_auth: Option<&HeaderValue>,
         key: &str,
-    ) -> Result<Arc<Vec<u8>>, UpstreamError> {
+    ) -> Result<Bytes, UpstreamError> {
         let started = Instant::now();
         let response = self.request(url, client_auth).send().await;
         self.metrics.upstream_latency(started.elapsed());
@@ -386,7 +419,7 @@ impl Upstream {
         if let Some(dir) = &self.options.cache_dir {
             let _ = write_atomic(&dir.join("blobs"), key, &bytes);
         }
-        Ok(Arc::new(bytes))
+        Ok(Bytes::from(bytes))
     }
 }
 
